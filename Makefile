@@ -1,0 +1,50 @@
+# illgw — see README.md. Every target works on a fresh Debian machine with Go.
+GO        ?= go
+PKGS      ?= ./...
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+
+.PHONY: run test test-deps vet lint generate bench fuzz soak build clean
+
+## run: the demo gateway on the embedded store with three simulated members
+run:
+	$(GO) run ./cmd/illgw demo
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+## test: every test with the race detector; installs and starts the real peers it needs
+test: test-deps lint
+	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+
+## test-deps: install the Debian packages the tests use when they are missing (root with apt)
+test-deps:
+	@scripts/test-deps.sh
+
+vet:
+	$(GO) vet $(PKGS)
+
+## lint: gofmt, go vet and staticcheck must all be clean
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) tool staticcheck $(PKGS)
+
+## generate: protobuf and code tables; running it twice leaves git clean
+generate:
+	$(GO) generate $(PKGS)
+
+## bench: benchmarks, reported as ratios against reference runs in the same process
+bench: test-deps
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem $(PKGS)
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+## soak: long load and soak runs (not part of make test)
+soak: test-deps
+	ILLGW_SOAK=1 $(GO) test -race -count=1 -timeout 60m -run 'Soak' $(PKGS)
+
+clean:
+	rm -rf bin var

@@ -1,0 +1,2 @@
+// Package sim provides simulated member libraries (catalogue, NCIP responder, SIP2 ACS) for the demo and tests.
+package sim

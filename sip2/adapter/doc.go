@@ -1,0 +1,2 @@
+// Package adapter implements the sip2 Backend over the broker's Circulation gRPC service.
+package adapter
