@@ -4,7 +4,7 @@ PKGS      ?= ./...
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: run test test-deps vet lint generate bench fuzz soak build clean
+.PHONY: run test test-deps vet lint generate bench bench-marc fuzz soak build clean
 
 ## run: the demo gateway on the embedded store with three simulated members
 run:
@@ -32,11 +32,16 @@ lint: vet
 
 ## generate: protobuf and code tables; running it twice leaves git clean
 generate:
+	@command -v protoc >/dev/null || scripts/test-deps.sh protoc:protobuf-compiler
 	$(GO) generate $(PKGS)
 
 ## bench: benchmarks, reported as ratios against reference runs in the same process
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem $(PKGS)
+
+## bench-marc: illctl marc convert against yaz-marcdump on the same ~100k-record file
+bench-marc: test-deps
+	scripts/bench-marc.sh
 
 ## fuzz: a short run of every fuzz target
 fuzz:
