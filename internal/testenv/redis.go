@@ -1,0 +1,194 @@
+package testenv
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RedisServer is a redis-server started for one test, listening on
+// 127.0.0.1 with its data in Dir. It is stopped at the test's cleanup.
+type RedisServer struct {
+	Addr string // "127.0.0.1:port"
+	Dir  string // working directory: redis.log, and the AOF files with WithAOF
+
+	port int
+	bin  string
+	aof  bool
+
+	mu sync.Mutex
+	p  *proc
+}
+
+// RedisOption configures Redis.
+type RedisOption func(*RedisServer)
+
+// WithAOF turns on the append-only file with appendfsync always, so that
+// every acknowledged write survives Kill and Start.
+func WithAOF() RedisOption { return func(s *RedisServer) { s.aof = true } }
+
+// Redis starts a redis-server (Debian package redis-server) on a free
+// loopback port in a temporary folder and waits until it answers PING. The
+// server has no RDB snapshots; with WithAOF it keeps an append-only file.
+// It is stopped by its PID when the test ends.
+func Redis(t testing.TB, opts ...RedisOption) *RedisServer {
+	t.Helper()
+	s := &RedisServer{bin: Require(t, "redis-server", "redis-server"), Dir: t.TempDir()}
+	for _, o := range opts {
+		o(s)
+	}
+	t.Cleanup(func() { s.cleanup(t) })
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if s.port, err = freePort(); err != nil {
+			t.Fatalf("testenv: no free port: %v", err)
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+		if err = s.start(); !addrInUse(err) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// PID returns the process id of the running server, or 0 when it is stopped.
+func (s *RedisServer) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.p == nil || s.p.exited() {
+		return 0
+	}
+	return s.p.pid()
+}
+
+func (s *RedisServer) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.p != nil && !s.p.exited() {
+		return fmt.Errorf("testenv: redis-server already running (pid %d)", s.p.pid())
+	}
+	argv := []string{s.bin,
+		"--bind", "127.0.0.1",
+		"--port", strconv.Itoa(s.port),
+		"--dir", s.Dir,
+		"--daemonize", "no",
+		"--protected-mode", "yes",
+		"--save", "",
+		"--logfile", "redis.log",
+	}
+	if s.aof {
+		argv = append(argv, "--appendonly", "yes", "--appendfsync", "always")
+	} else {
+		argv = append(argv, "--appendonly", "no")
+	}
+	logPath := filepath.Join(s.Dir, "redis.log")
+	p, err := startProc("redis-server", s.Dir, logPath, argv)
+	if err != nil {
+		return err
+	}
+	if err := p.waitReady(readyTimeout, func() error { return redisPing(s.Addr) }); err != nil {
+		return err
+	}
+	s.p = p
+	return nil
+}
+
+// Start starts the server again after Stop or Kill, on the same port and
+// with the same folder, so data persisted there (WithAOF) is loaded again.
+// It returns once the server answers PING.
+func (s *RedisServer) Start(t testing.TB) {
+	t.Helper()
+	if err := s.start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Stop shuts the server down with SIGTERM (SIGKILL after a few seconds) and
+// waits until the process is gone.
+func (s *RedisServer) Stop(t testing.TB) {
+	t.Helper()
+	if err := s.withProc(func(p *proc) error { return p.stop(stopGrace) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Kill ends the server with SIGKILL, as a crash would, and waits until the
+// process is gone.
+func (s *RedisServer) Kill(t testing.TB) {
+	t.Helper()
+	if err := s.withProc(func(p *proc) error { return p.kill() }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Pause freezes the server with SIGSTOP: connections stay open but nothing
+// is answered until Resume.
+func (s *RedisServer) Pause(t testing.TB) {
+	t.Helper()
+	if err := s.withProc(func(p *proc) error { return p.signal(syscall.SIGSTOP) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Resume continues a server frozen by Pause with SIGCONT.
+func (s *RedisServer) Resume(t testing.TB) {
+	t.Helper()
+	if err := s.withProc(func(p *proc) error { return p.signal(syscall.SIGCONT) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *RedisServer) withProc(f func(*proc) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.p == nil {
+		return fmt.Errorf("testenv: redis-server is not running")
+	}
+	return f(s.p)
+}
+
+func (s *RedisServer) cleanup(t testing.TB) {
+	s.mu.Lock()
+	p := s.p
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	if t.Failed() {
+		t.Logf("testenv: redis-server log tail:\n%s", fileTail(p.logPath, 20))
+	}
+	if err := p.stop(stopGrace); err != nil {
+		t.Error(err)
+	}
+}
+
+// redisPing sends PING in RESP and expects +PONG. A server still loading its
+// AOF answers -LOADING, which counts as not ready.
+func redisPing(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if line != "+PONG\r\n" {
+		return fmt.Errorf("PING answered %q", line)
+	}
+	return nil
+}
