@@ -23,6 +23,9 @@ type Config struct {
 
 	// File is the path the configuration was loaded from, for messages.
 	File string `yaml:"-"`
+
+	// lines maps key paths to their lines in File (see Line).
+	lines map[string]int
 }
 
 // Listen holds the plaintext listener addresses. An empty address turns the
@@ -75,9 +78,9 @@ type State struct {
 
 // Search configures federated catalogue search.
 type Search struct {
-	CacheTTL            time.Duration `yaml:"cache_ttl"`              // default 30s; 0 turns the cache off
-	MaxRecordsPerMember int           `yaml:"max_records_per_member"` // default 100
-	ResultSetTTL        time.Duration `yaml:"result_set_ttl"`         // SRU result sets; default 10m
+	CacheTTL            time.Duration `yaml:"cache_ttl" config:"zero-off"` // default 30s; 0 turns the cache off
+	MaxRecordsPerMember int           `yaml:"max_records_per_member"`      // default 100
+	ResultSetTTL        time.Duration `yaml:"result_set_ttl"`              // SRU result sets; default 10m
 }
 
 // Member is one member library (or an external catalogue-only target).
@@ -149,7 +152,7 @@ type LDAP struct {
 	// CompareAttr, when set, verifies a PIN by an LDAP compare on that
 	// attribute instead of binding as the patron's entry.
 	CompareAttr string        `yaml:"compare_attribute"`
-	CacheTTL    time.Duration `yaml:"cache_ttl"` // positive lookups; 0 (default) is off
+	CacheTTL    time.Duration `yaml:"cache_ttl" config:"zero-off"` // positive lookups; 0 (default) is off
 }
 
 // LDAPAttrs maps directory attributes to patron fields.

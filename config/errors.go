@@ -1,0 +1,137 @@
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Error is one problem in a configuration file: where it is and what is
+// wrong. Error() prints FILE:LINE: key: reason, leaving out the parts that
+// are unknown (a configuration built in Go has no file or line).
+//
+// Reason never holds the value of a secret.
+type Error struct {
+	File   string // the file's path or the name given to Parse
+	Line   int    // 1-based; 0 when unknown
+	Key    string // the key's path, e.g. members[1].catalog.timeout
+	Reason string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	} else if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// ErrorList is every problem found in one configuration, in file order.
+// Load, Parse and Validate return one (as an error) when anything is wrong;
+// errors.As finds either the list or its first *Error.
+type ErrorList []*Error
+
+// Error prints one problem per line.
+func (l ErrorList) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap gives errors.Is and errors.As every problem in the list.
+func (l ErrorList) Unwrap() []error {
+	errs := make([]error, len(l))
+	for i, e := range l {
+		errs[i] = e
+	}
+	return errs
+}
+
+// err returns the list as an error, sorted by line, or nil when empty.
+func (l ErrorList) err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(l, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+	return l
+}
+
+// problems collects errors with the lines known for each key path.
+type problems struct {
+	file  string
+	lines map[string]int
+	list  ErrorList
+	// bad holds the key paths whose values failed to decode, so that
+	// validation does not report them a second time.
+	bad map[string]bool
+}
+
+func newProblems(file string) *problems {
+	return &problems{file: file, lines: map[string]int{}, bad: map[string]bool{}}
+}
+
+// at records a problem at an explicit line.
+func (p *problems) at(line int, key, format string, args ...any) {
+	p.list = append(p.list, &Error{File: p.file, Line: line, Key: key, Reason: fmt.Sprintf(format, args...)})
+}
+
+// add records a problem at key's line, or at the line of its nearest
+// parent that appears in the file.
+func (p *problems) add(key, format string, args ...any) {
+	for k := key; ; k = parentKey(k) {
+		if p.bad[k] {
+			return
+		}
+		if k == "" {
+			break
+		}
+	}
+	p.at(p.line(key), key, format, args...)
+}
+
+// line is the line of key or of its nearest parent found in the file.
+func (p *problems) line(key string) int {
+	for k := key; k != ""; k = parentKey(k) {
+		if l, ok := p.lines[k]; ok {
+			return l
+		}
+	}
+	return 0
+}
+
+// parentKey strips the last element of a key path: members[1].catalog ->
+// members[1] -> members -> "".
+func parentKey(k string) string {
+	i := strings.LastIndexAny(k, ".[")
+	if i < 0 {
+		return ""
+	}
+	return k[:i]
+}
+
+// childKey joins a key path and a mapping key.
+func childKey(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// indexKey joins a key path and a sequence index.
+func indexKey(parent string, i int) string {
+	return fmt.Sprintf("%s[%d]", parent, i)
+}
