@@ -207,27 +207,3 @@ func TestRedisPauseResume(t *testing.T) {
 	}
 	mustDo(t, rc, "+PONG", "PING")
 }
-
-// TestRedisCleanupLeavesNoProcess runs a server in a subtest and checks that
-// its PID is gone once the subtest's cleanup ran.
-func TestRedisCleanupLeavesNoProcess(t *testing.T) {
-	var pid int
-	var addr string
-	t.Run("server", func(t *testing.T) {
-		s := Redis(t)
-		pid, addr = s.PID(), s.Addr
-		if pid == 0 || !pidAlive(pid) {
-			t.Fatalf("server pid %d not alive", pid)
-		}
-	})
-	if pid == 0 {
-		t.Skip("server subtest did not start")
-	}
-	if pidAlive(pid) {
-		t.Fatalf("redis-server pid %d still alive after cleanup", pid)
-	}
-	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		c.Close()
-		t.Fatalf("%s still accepts connections after cleanup", addr)
-	}
-}

@@ -1,0 +1,141 @@
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// YazServer is a yaz-ztest started for one test: the YAZ test backend,
+// serving Z39.50 and SRU on Addr with databases Default, Slow[N] and the
+// others yaz-ztest knows. It is stopped at the test's cleanup.
+type YazServer struct {
+	Addr string // "127.0.0.1:port"
+	Dir  string // working directory: dummy-words, ztest.log
+
+	bin string
+
+	mu sync.Mutex
+	p  *proc
+}
+
+// dummyWords is the scan list yaz-ztest reads from its working folder:
+// "TERM:count" lines, upper case, sorted.
+var dummyWords = []string{
+	"ALGORITHMS:4", "ANALYSIS:3", "BIBLIOGRAPHY:5", "CATALOGUING:7", "CIRCULATION:2",
+	"COMPUTER:9", "COMPUTERS:6", "COMPUTING:3", "CONSORTIUM:2", "DATABASES:4",
+	"HISTORY:11", "INFORMATION:8", "INTERLIBRARY:3", "INTERNET:2", "LENDING:4",
+	"LIBRARIES:12", "LIBRARY:15", "LOANS:3", "NETWORK:5", "NETWORKS:4",
+	"PROGRAMMING:6", "RADIOLOGY:2", "RECORDS:5", "SCIENCE:7", "STANDARDS:3",
+	"SYSTEMS:8", "TECHNOLOGY:6", "WORKSHOP:3",
+}
+
+// YazZtest starts yaz-ztest (Debian package yaz) with -T, so each
+// connection is a thread and Stop really closes every connection, on a
+// free loopback port, from a folder holding a dummy-words file so that Scan
+// works. It waits until a Z39.50 Init succeeds and stops the server by its
+// PID when the test ends.
+func YazZtest(t testing.TB) *YazServer {
+	t.Helper()
+	bin := Require(t, "yaz-ztest", "yaz")
+	s := &YazServer{Dir: t.TempDir(), bin: bin}
+	words := strings.Join(dummyWords, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(s.Dir, "dummy-words"), []byte(words), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cleanup(t) })
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		port, perr := freePort()
+		if perr != nil {
+			t.Fatalf("testenv: no free port: %v", perr)
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if err = s.start(); !addrInUse(err) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (s *YazServer) start() error {
+	s.mu.Lock()
+	running := s.p != nil && !s.p.exited()
+	s.mu.Unlock()
+	if running {
+		return fmt.Errorf("testenv: yaz-ztest already running on %s", s.Addr)
+	}
+	logPath := filepath.Join(s.Dir, "ztest.log")
+	argv := []string{s.bin, "-T", "-l", logPath, "tcp:" + s.Addr}
+	p, err := startProc("yaz-ztest", s.Dir, logPath, argv)
+	if err != nil {
+		return err
+	}
+	if err := p.waitReady(readyTimeout, func() error { return z3950Init(s.Addr) }); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.p = p
+	s.mu.Unlock()
+	return nil
+}
+
+// PID returns the process id of the running server, or 0 when it is stopped.
+func (s *YazServer) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.p == nil || s.p.exited() {
+		return 0
+	}
+	return s.p.pid()
+}
+
+// Start starts yaz-ztest again after Stop, on the same port, and returns
+// once it answers an Init: a member catalogue coming back.
+func (s *YazServer) Start(t testing.TB) {
+	t.Helper()
+	if err := s.start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Stop ends the server with SIGTERM (SIGKILL after a few seconds) and waits
+// until the process is gone; its open connections close with it.
+func (s *YazServer) Stop(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	p := s.p
+	s.mu.Unlock()
+	if p == nil {
+		t.Fatal("testenv: yaz-ztest is not running")
+	}
+	if err := p.stop(stopGrace); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *YazServer) cleanup(t testing.TB) {
+	s.mu.Lock()
+	p := s.p
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	if t.Failed() {
+		t.Logf("testenv: yaz-ztest log tail:\n%s", fileTail(p.logPath, 20))
+	}
+	if err := p.stop(stopGrace); err != nil {
+		t.Error(err)
+	}
+}
+
+// String returns the Z39.50 target for yaz-client and zoomsh, "tcp:Addr/Default".
+func (s *YazServer) String() string { return fmt.Sprintf("tcp:%s/Default", s.Addr) }
