@@ -41,7 +41,7 @@ type LoansClient interface {
 	Create(ctx context.Context, in *CreateLoanRequest, opts ...grpc.CallOption) (*Loan, error)
 	// Get returns one loan with its events.
 	Get(ctx context.Context, in *GetLoanRequest, opts ...grpc.CallOption) (*Loan, error)
-	// List returns loans, newest first.
+	// List returns loans in partition and id order, a page at a time.
 	List(ctx context.Context, in *ListLoansRequest, opts ...grpc.CallOption) (*ListLoansResponse, error)
 	// Act applies an action to a loan.
 	Act(ctx context.Context, in *ActRequest, opts ...grpc.CallOption) (*Loan, error)
@@ -128,7 +128,7 @@ type LoansServer interface {
 	Create(context.Context, *CreateLoanRequest) (*Loan, error)
 	// Get returns one loan with its events.
 	Get(context.Context, *GetLoanRequest) (*Loan, error)
-	// List returns loans, newest first.
+	// List returns loans in partition and id order, a page at a time.
 	List(context.Context, *ListLoansRequest) (*ListLoansResponse, error)
 	// Act applies an action to a loan.
 	Act(context.Context, *ActRequest) (*Loan, error)

@@ -1,0 +1,104 @@
+package broker
+
+import (
+	"log/slog"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/illgw/illgw/broker/state"
+	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
+)
+
+// Member is one configured member library as the broker sees it. cmd/illgw
+// builds it from the config file's members: section.
+type Member struct {
+	Code      string
+	Name      string
+	Protocols []illgwv1.Protocol // outbound protocols configured for it
+	Lends     bool
+	Borrows   bool
+}
+
+// Options configure a Broker. The broker never reads the config file: the
+// daemon maps the file onto these fields.
+type Options struct {
+	// Store holds loans and every other shared state. Required.
+	Store state.Store
+	// StoreDriver names the store's driver for Members.Health ("embedded",
+	// "redis").
+	StoreDriver string
+	// Members are the consortium's members in configuration order.
+	Members []Member
+	// Databases maps each virtual database to its member codes.
+	Databases map[string][]string
+	// Logger receives the broker's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// PingTimeout bounds the store Ping of Members.Health; 0 means 2s.
+	PingTimeout time.Duration
+}
+
+// Broker implements the gateway's four gRPC services over the state store.
+// Create it with New and attach it to a gRPC server with Register.
+type Broker struct {
+	store     state.Store
+	driver    string
+	members   []Member
+	byCode    map[string]*Member
+	databases map[string][]string
+	log       *slog.Logger
+	now       func() time.Time
+	pingWait  time.Duration
+}
+
+// New returns a Broker for the given options. It copies the member list, so
+// later changes to opts do not reach it.
+func New(opts Options) *Broker {
+	b := &Broker{
+		store:     opts.Store,
+		driver:    opts.StoreDriver,
+		members:   slices.Clone(opts.Members),
+		byCode:    make(map[string]*Member, len(opts.Members)),
+		databases: make(map[string][]string, len(opts.Databases)),
+		log:       opts.Logger,
+		now:       opts.Now,
+		pingWait:  opts.PingTimeout,
+	}
+	for i := range b.members {
+		b.byCode[b.members[i].Code] = &b.members[i]
+	}
+	for name, codes := range opts.Databases {
+		b.databases[name] = slices.Clone(codes)
+	}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.pingWait <= 0 {
+		b.pingWait = 2 * time.Second
+	}
+	return b
+}
+
+// Register attaches the Catalog, Circulation, Loans and Members services to
+// s. Call it before s.Serve.
+func (b *Broker) Register(s grpc.ServiceRegistrar) {
+	illgwv1.RegisterCatalogServer(s, catalogService{})
+	illgwv1.RegisterCirculationServer(s, circulationService{})
+	illgwv1.RegisterLoansServer(s, &loansService{b: b})
+	illgwv1.RegisterMembersServer(s, &membersService{b: b})
+}
+
+// ServiceNames are the fully qualified names of the services Register adds,
+// for the gRPC health service and reflection listings.
+var ServiceNames = []string{
+	illgwv1.Catalog_ServiceDesc.ServiceName,
+	illgwv1.Circulation_ServiceDesc.ServiceName,
+	illgwv1.Loans_ServiceDesc.ServiceName,
+	illgwv1.Members_ServiceDesc.ServiceName,
+}
