@@ -388,4 +388,3 @@ func (s *loansService) Act(context.Context, *illgwv1.ActRequest) (*illgwv1.Loan,
 func (s *loansService) Watch(*illgwv1.WatchRequest, illgwv1.Loans_WatchServer) error {
 	return notYet("Loans.Watch", issueLoans)
 }
-
