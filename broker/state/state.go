@@ -65,6 +65,7 @@ type Event struct {
 
 // Timer is a due time attached to a loan (at most one per loan). ClaimDue
 // hands each timer to exactly one caller and removes it in the same step.
+// Due is kept to the millisecond.
 type Timer struct {
 	LoanID    string
 	Partition int
@@ -156,6 +157,8 @@ type Options struct {
 	Addrs              []string
 	MasterName         string
 	Username, Password string
+	SentinelUsername   string // Sentinel only: credentials for the sentinels themselves
+	SentinelPassword   string
 	DB                 int
 	TLS                *tls.Config
 	DialTimeout        time.Duration // 0 means 5s
@@ -297,6 +300,7 @@ func prepare(m *Mutation, n int, now time.Time) error {
 		t := *m.Timer
 		t.LoanID = m.LoanID
 		t.Partition = partitionOf(m.LoanID, n)
+		t.Due = time.UnixMilli(t.Due.UnixMilli()) // both drivers keep milliseconds
 		m.Timer = &t
 	}
 	return nil
