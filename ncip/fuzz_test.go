@@ -1,0 +1,41 @@
+package ncip
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// FuzzDecode feeds arbitrary bytes to Decode, seeded from every golden
+// message. Decode must never panic; whatever it accepts and the encoder
+// writes must decode again to a message of the same service.
+func FuzzDecode(f *testing.F) {
+	paths, err := filepath.Glob("testdata/*/*.xml")
+	if err != nil || len(paths) == 0 {
+		f.Fatalf("no seeds: %v", err)
+	}
+	for _, p := range paths {
+		f.Add(readTestdata(f, p[len("testdata/"):]))
+	}
+	f.Add([]byte(`<!DOCTYPE x [<!ENTITY a "b">]><NCIPMessage/>`))
+	f.Add([]byte(`<NCIPMessage><LookupUser><UserId><Scheme>s</Scheme><Value>v</Value></UserId></LookupUser></NCIPMessage>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Decode(data, Limits{})
+		if err != nil {
+			if _, ok := err.(*Problem); !ok {
+				t.Fatalf("error %T is not a *Problem", err)
+			}
+			return
+		}
+		out, err := Encode(m, EncodeOptions{})
+		if err != nil {
+			return // decoded leniently but not complete enough to write strictly
+		}
+		m2, err := Decode(out, Limits{MaxBytes: 4 * len(out)})
+		if err != nil {
+			t.Fatalf("encoder output does not decode: %v\n%s", err, out)
+		}
+		if (m.Body == nil) != (m2.Body == nil) || (m.Body != nil && m.Body.ServiceName() != m2.Body.ServiceName()) {
+			t.Fatalf("service changed from %v to %v", m.Body, m2.Body)
+		}
+	})
+}
