@@ -105,10 +105,10 @@ func (e *Encoder) Int(t Tag, v int64) {
 	e.Primitive(t, tmp[i:])
 }
 
-// Bool appends a BOOLEAN; true is 0xFF as X.690 §11.1 recommends.
+// Bool appends a BOOLEAN; true is 0x01, as YAZ encodes it (X.690 §8.2.2 allows any non-zero).
 func (e *Encoder) Bool(t Tag, v bool) {
 	if v {
-		e.Primitive(t, []byte{0xff})
+		e.Primitive(t, []byte{1})
 	} else {
 		e.Primitive(t, []byte{0})
 	}
