@@ -1,0 +1,194 @@
+// Command illgw is the interlibrary-loan gateway daemon: it serves the
+// broker's gRPC API, the HTTP endpoints and (as their issues land) the SIP2,
+// Z39.50/SRU and NCIP front ends. It is the only place that wires the
+// configuration onto every part.
+//
+//	illgw serve -config FILE      run with a configuration file
+//	illgw demo                    run with built-in demo members and a temporary store
+//	illgw check-config -config FILE
+//	illgw hash-password < password
+//	illgw version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/illgw/illgw/config"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `usage: illgw <command> [flags]
+
+commands:
+  serve -config FILE          run the gateway with a configuration file
+  demo [-state PATH] [-http ADDR] [-grpc ADDR] [-sip2 ADDR] [-z3950 ADDR]
+                              run the gateway with the demo members
+  check-config -config FILE   validate a configuration file and exit
+  hash-password               read a password on stdin, print its bcrypt hash
+                              for terminals[].password_hash
+  version                     print the version and exit
+
+Run "illgw <command> -h" for a command's flags.
+`
+
+// run is main without the process: it returns the exit status. Status 2 is
+// a usage or configuration error, 1 a failure while running.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
+	case "demo":
+		return cmdDemo(args[1:], stdout, stderr)
+	case "check-config":
+		return cmdCheckConfig(args[1:], stdout, stderr)
+	case "hash-password":
+		return cmdHashPassword(args[1:], stdin, stdout, stderr)
+	case "version":
+		v, c := buildVersion()
+		fmt.Fprintf(stdout, "illgw %s (commit %s, %s)\n", v, c, runtime.Version())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "illgw: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// newFlagSet returns a FlagSet for a subcommand that reports errors instead
+// of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("illgw "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses a subcommand's flags; it returns the exit status to use
+// when parsing ended the command (help or a bad flag), or -1 to go on.
+func parseFlags(fs *flag.FlagSet, args []string) int {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return 2
+	}
+	return -1
+}
+
+func loadConfig(fs *flag.FlagSet, path string, stderr io.Writer) (*config.Config, int) {
+	if path == "" {
+		fmt.Fprintf(stderr, "%s: -config FILE is required\n", fs.Name())
+		return nil, 2
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		// Each problem is printed as FILE:LINE: key: reason.
+		fmt.Fprintln(stderr, err)
+		return nil, 2
+	}
+	return cfg, -1
+}
+
+func cmdServe(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", stderr)
+	path := fs.String("config", "", "configuration `FILE` (YAML)")
+	if st := parseFlags(fs, args); st >= 0 {
+		return st
+	}
+	cfg, st := loadConfig(fs, *path, stderr)
+	if st >= 0 {
+		return st
+	}
+	return runGateway(cfg, newLogger(cfg.Log, stderr), nil)
+}
+
+func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check-config", stderr)
+	path := fs.String("config", "", "configuration `FILE` (YAML)")
+	if st := parseFlags(fs, args); st >= 0 {
+		return st
+	}
+	cfg, st := loadConfig(fs, *path, stderr)
+	if st >= 0 {
+		return st
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d members, %d databases, %d terminals, %d partners, state %s)\n",
+		*path, len(cfg.Members), len(cfg.Databases), len(cfg.Terminals), len(cfg.Partners), cfg.State.Driver)
+	return 0
+}
+
+func cmdHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("hash-password", stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: illgw hash-password < FILE\n\nReads one password line on stdin and prints its bcrypt hash for terminals[].password_hash.")
+	}
+	if st := parseFlags(fs, args); st >= 0 {
+		return st
+	}
+	pw, err := config.ReadPassword(stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "illgw hash-password: %v\n", err)
+		return 1
+	}
+	h, err := config.HashPassword(pw)
+	clear(pw)
+	if err != nil {
+		fmt.Fprintf(stderr, "illgw hash-password: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, h)
+	return 0
+}
+
+// runGateway starts the gateway, calls started (if not nil) once it
+// serves, and runs until SIGINT or SIGTERM, then shuts down within
+// shutdownBudget. It returns the exit status.
+func runGateway(cfg *config.Config, log *slog.Logger, started func(*gateway)) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	g, err := start(ctx, cfg, log)
+	if err != nil {
+		log.Error("illgw: cannot start", "err", err)
+		return 1
+	}
+	if started != nil {
+		started(g)
+	}
+	status := 0
+	select {
+	case <-ctx.Done():
+		log.Info("illgw: stopping: finishing in-flight requests", "budget", shutdownBudget)
+	case err := <-g.errc:
+		log.Error("illgw: stopping after a listener failed", "err", err)
+		status = 1
+	}
+	stop() // a second signal now kills the process the default way
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+	defer cancel()
+	if err := g.shutdown(sctx); err != nil {
+		log.Error("illgw: closing the state store", "err", err)
+		status = 1
+	}
+	log.Info("illgw: stopped")
+	return status
+}
