@@ -189,7 +189,7 @@ func (s *SlapdServer) start() error {
 	if s.tls {
 		urls += " " + s.LDAPSURL + "/"
 	}
-	argv := []string{s.bin, "-f", filepath.Join(s.Dir, "slapd.conf"), "-h", urls, "-d", "0"}
+	argv := []string{s.bin, "-f", filepath.Join(s.Dir, "slapd.conf"), "-h", urls, "-d", "stats"}
 	p, err := startProc("slapd", s.Dir, filepath.Join(s.Dir, "slapd.log"), argv)
 	if err != nil {
 		return err
