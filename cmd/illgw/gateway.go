@@ -60,9 +60,9 @@ type gateway struct {
 // start opens the store, binds every configured listener and serves. It
 // returns once all listeners accept connections, or with the first error
 // (having released whatever it had opened).
-func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (g *gateway, err error) {
+func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gateway, err error) {
 	version, commit := buildVersion()
-	g = &gateway{
+	g := &gateway{
 		cfg:     cfg,
 		log:     log,
 		metrics: newMetrics(version, commit),
