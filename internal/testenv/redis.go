@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,6 +19,8 @@ import (
 type RedisServer struct {
 	Addr string // "127.0.0.1:port"
 	Dir  string // working directory: redis.log, and the AOF files with WithAOF
+	// Password is the requirepass set by WithPassword; empty means none.
+	Password string
 
 	port int
 	bin  string
@@ -32,6 +36,12 @@ type RedisOption func(*RedisServer)
 // WithAOF turns on the append-only file with appendfsync always, so that
 // every acknowledged write survives Kill and Start.
 func WithAOF() RedisOption { return func(s *RedisServer) { s.aof = true } }
+
+// WithPassword makes the server require AUTH with password (requirepass).
+// The readiness probe authenticates; clients must too.
+func WithPassword(password string) RedisOption {
+	return func(s *RedisServer) { s.Password = password }
+}
 
 // Redis starts a redis-server (Debian package redis-server) on a free
 // loopback port in a temporary folder and waits until it answers PING. The
@@ -76,7 +86,17 @@ func (s *RedisServer) start() error {
 	if s.p != nil && !s.p.exited() {
 		return fmt.Errorf("testenv: redis-server already running (pid %d)", s.p.pid())
 	}
-	argv := []string{s.bin,
+	// The password goes in a config file, not on the command line where ps
+	// would show it.
+	conf := filepath.Join(s.Dir, "redis.conf")
+	var cf strings.Builder
+	if s.Password != "" {
+		fmt.Fprintf(&cf, "requirepass %q\n", s.Password)
+	}
+	if err := os.WriteFile(conf, []byte(cf.String()), 0o600); err != nil {
+		return err
+	}
+	argv := []string{s.bin, conf,
 		"--bind", "127.0.0.1",
 		"--port", strconv.Itoa(s.port),
 		"--dir", s.Dir,
@@ -95,7 +115,7 @@ func (s *RedisServer) start() error {
 	if err != nil {
 		return err
 	}
-	if err := p.waitReady(readyTimeout, func() error { return redisPing(s.Addr) }); err != nil {
+	if err := p.waitReady(readyTimeout, func() error { return redisPing(s.Addr, s.Password) }); err != nil {
 		return err
 	}
 	s.p = p
@@ -171,19 +191,34 @@ func (s *RedisServer) cleanup(t testing.TB) {
 	}
 }
 
-// redisPing sends PING in RESP and expects +PONG. A server still loading its
-// AOF answers -LOADING, which counts as not ready.
-func redisPing(addr string) error {
+// redisPing sends PING in RESP (after AUTH when password is set) and
+// expects +PONG. A server still loading its AOF answers -LOADING, which
+// counts as not ready.
+func redisPing(addr, password string) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
+	r := bufio.NewReader(c)
+	if password != "" {
+		if _, err := fmt.Fprintf(c, "*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n", len(password), password); err != nil {
+			return err
+		}
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if line != "+OK\r\n" {
+			// The reply never echoes the password.
+			return fmt.Errorf("AUTH answered %q", line)
+		}
+	}
 	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
+	line, err := r.ReadString('\n')
 	if err != nil {
 		return err
 	}

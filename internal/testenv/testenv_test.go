@@ -207,3 +207,19 @@ func TestRedisPauseResume(t *testing.T) {
 	}
 	mustDo(t, rc, "+PONG", "PING")
 }
+
+func TestRedisWithPassword(t *testing.T) {
+	s := Redis(t, WithPassword("state-secret"))
+	rc := dialRESP(t, s.Addr)
+	got, err := rc.do(2*time.Second, "GET", "k")
+	if err != nil || !strings.HasPrefix(got, "-NOAUTH") {
+		t.Fatalf("GET without AUTH = %q, %v; want -NOAUTH", got, err)
+	}
+	mustDo(t, rc, "+OK", "AUTH", "state-secret")
+	mustDo(t, rc, "+OK", "SET", "k", "v")
+	s.Stop(t)
+	s.Start(t) // the readiness probe authenticates again
+	rc = dialRESP(t, s.Addr)
+	mustDo(t, rc, "+OK", "AUTH", s.Password)
+	mustDo(t, rc, "$-1", "GET", "k")
+}
