@@ -7,9 +7,9 @@ import (
 )
 
 const (
-	altova     = "http://www.altova.com"
-	localAgncy = "localhost/ncip/v1/schemes/agencies/1"
-	authFailed = "You must supply either FromAgencyAuthentication or a recognized FromAgencyId"
+	altova       = "http://www.altova.com"
+	localAgncy   = "localhost/ncip/v1/schemes/agencies/1"
+	xcAuthDetail = "You must supply either FromAgencyAuthentication or a recognized FromAgencyId"
 )
 
 func goldenFiles(t *testing.T, dir string) []string {
@@ -40,8 +40,8 @@ func altovaResponseHeader(t *testing.T, h *ResponseHeader) {
 func twoAuthProblems(t *testing.T, ps []Problem) {
 	t.Helper()
 	eq(t, "Problems", len(ps), 2)
-	eqProblem(t, ps, 0, SchemeGeneralProcessingError, ProblemAgencyAuthenticationFailed, authFailed, "InitiationHeader/FromAgencyAuthentication", "")
-	eqProblem(t, ps, 1, SchemeGeneralProcessingError, ProblemNeededDataMissing, authFailed, "InitiationHeader/FromAgencyId", "")
+	eqProblem(t, ps, 0, SchemeGeneralProcessingError, ProblemAgencyAuthenticationFailed, xcAuthDetail, "InitiationHeader/FromAgencyAuthentication", "")
+	eqProblem(t, ps, 1, SchemeGeneralProcessingError, ProblemNeededDataMissing, xcAuthDetail, "InitiationHeader/FromAgencyId", "")
 }
 
 // goldenXC asserts the XC NCIP2-Toolkit samples (MIT): ns1: prefixes,
