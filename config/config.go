@@ -4,7 +4,10 @@
 // maps it onto the options of each part of the gateway.
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Config is a whole illgw configuration file.
 type Config struct {
@@ -251,3 +254,22 @@ func (s Secret) String() string {
 
 // IsSet reports whether the secret was configured at all.
 func (s Secret) IsSet() bool { return s.Env != "" || s.File != "" || s.Value != "" }
+
+// GoString never reveals the value either (fmt's %#v).
+func (s Secret) GoString() string {
+	return fmt.Sprintf("config.Secret{Env:%q, File:%q, Value:%q}", s.Env, s.File, s.String())
+}
+
+// MarshalYAML writes the secret as it was given ({env: NAME} or
+// {file: PATH}); an inline value is written as [redacted].
+func (s Secret) MarshalYAML() (any, error) {
+	switch {
+	case s.Env != "":
+		return map[string]string{"env": s.Env}, nil
+	case s.File != "":
+		return map[string]string{"file": s.File}, nil
+	case s.Value != "":
+		return map[string]string{"value": s.String()}, nil
+	}
+	return nil, nil
+}

@@ -201,6 +201,13 @@ type entry struct{ k, v *yaml.Node }
 // mappings (<<: *anchor) after them unless overridden. Repeated keys are
 // reported.
 func (d *decoder) entries(n *yaml.Node, key string) []entry {
+	return d.entriesDepth(n, key, 0)
+}
+
+// maxMergeDepth bounds merges of merges (and a mapping merged into itself).
+const maxMergeDepth = 10
+
+func (d *decoder) entriesDepth(n *yaml.Node, key string, depth int) []entry {
 	var out []entry
 	seen := map[string]int{}
 	var merged []entry
@@ -211,7 +218,11 @@ func (d *decoder) entries(n *yaml.Node, key string) []entry {
 			continue
 		}
 		if k.ShortTag() == "!!merge" {
-			merged = append(merged, d.merge(v, key)...)
+			if depth >= maxMergeDepth {
+				d.fail(k.Line, key, "merges (<<) nested more than %d deep", maxMergeDepth)
+				continue
+			}
+			merged = append(merged, d.merge(v, key, depth+1)...)
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
@@ -231,7 +242,7 @@ func (d *decoder) entries(n *yaml.Node, key string) []entry {
 }
 
 // merge lists the entries of the mapping or list of mappings after <<.
-func (d *decoder) merge(v *yaml.Node, key string) []entry {
+func (d *decoder) merge(v *yaml.Node, key string, depth int) []entry {
 	v = d.deref(v, key)
 	if v == nil {
 		return nil
@@ -246,6 +257,8 @@ func (d *decoder) merge(v *yaml.Node, key string) []entry {
 				srcs = append(srcs, m)
 			}
 		}
+	default:
+		d.fail(v.Line, key, "<< must name a mapping")
 	}
 	var out []entry
 	for _, m := range srcs {
@@ -253,7 +266,7 @@ func (d *decoder) merge(v *yaml.Node, key string) []entry {
 			d.fail(m.Line, key, "<< must name a mapping")
 			continue
 		}
-		out = append(out, d.entries(m, key)...)
+		out = append(out, d.entriesDepth(m, key, depth)...)
 	}
 	return out
 }
@@ -289,7 +302,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, key string) {
 		if i, ok := fields[name]; ok {
 			d.p.lines[k] = e.k.Line
 			if t.Field(i).Type == secretType {
-				if d.conflict(written, i, name, e.k.Line, key) {
+				if d.conflict(written, i, name, yamlName(t.Field(i)), e.k.Line, key) {
 					continue
 				}
 			}
@@ -299,7 +312,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, key string) {
 		if i, ok := shorthand[name]; ok {
 			canon := childKey(key, yamlName(t.Field(i)))
 			d.p.lines[canon] = e.k.Line
-			if d.conflict(written, i, name, e.k.Line, key) {
+			if d.conflict(written, i, name, yamlName(t.Field(i)), e.k.Line, key) {
 				continue
 			}
 			val := d.deref(e.v, k)
@@ -328,8 +341,9 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, key string) {
 
 // conflict reports a secret field set by two keys (password and
 // password_env, say).
-func (d *decoder) conflict(written map[int]string, i int, name string, line int, key string) bool {
+func (d *decoder) conflict(written map[int]string, i int, name, canonical string, line int, key string) bool {
 	if prev, ok := written[i]; ok {
+		d.p.bad[childKey(key, canonical)] = true
 		d.fail(line, childKey(key, name), "the secret is already given by %s; keep only one", prev)
 		return true
 	}
@@ -342,6 +356,10 @@ func (d *decoder) conflict(written map[int]string, i int, name string, line int,
 func (d *decoder) sequence(n *yaml.Node, v reflect.Value, key string) {
 	if n.Kind != yaml.SequenceNode {
 		d.fail(n.Line, key, "expected a list, got %s", kindName(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		v.Set(reflect.Zero(v.Type()))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))

@@ -61,20 +61,13 @@ func (l ErrorList) Unwrap() []error {
 	return errs
 }
 
-// err returns the list as an error, sorted by line, or nil when empty.
-func (l ErrorList) err() error {
-	if len(l) == 0 {
-		return nil
-	}
-	slices.SortStableFunc(l, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
-	return l
-}
-
 // problems collects errors with the lines known for each key path.
 type problems struct {
 	file  string
 	lines map[string]int
 	list  ErrorList
+	// truncated is set once maxErrors problems are recorded.
+	truncated bool
 	// bad holds the key paths whose values failed to decode, so that
 	// validation does not report them a second time.
 	bad map[string]bool
@@ -84,9 +77,30 @@ func newProblems(file string) *problems {
 	return &problems{file: file, lines: map[string]int{}, bad: map[string]bool{}}
 }
 
+// maxErrors is the most problems reported for one file; a broken file
+// (or one anchor used a thousand times) would otherwise bury the first.
+const maxErrors = 100
+
 // at records a problem at an explicit line.
 func (p *problems) at(line int, key, format string, args ...any) {
+	if len(p.list) >= maxErrors {
+		p.truncated = true
+		return
+	}
 	p.list = append(p.list, &Error{File: p.file, Line: line, Key: key, Reason: fmt.Sprintf(format, args...)})
+}
+
+// err returns the problems sorted by line, or nil when there are none.
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	l := p.list
+	slices.SortStableFunc(l, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+	if p.truncated {
+		l = append(l, &Error{File: p.file, Reason: fmt.Sprintf("more than %d problems; fix these first", maxErrors)})
+	}
+	return l
 }
 
 // add records a problem at key's line, or at the line of its nearest

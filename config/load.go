@@ -69,7 +69,7 @@ func Parse(data []byte, name string) (*Config, error) {
 		d := &decoder{p: p}
 		if root.Kind != yaml.MappingNode && !isNull(root) {
 			p.at(root.Line, "", "the file must be a mapping of keys (listen:, members:, ...), not %s", kindName(root))
-			return nil, p.list.err()
+			return nil, p.err()
 		}
 		d.value(root, reflect.ValueOf(c).Elem(), "")
 	}
@@ -78,7 +78,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	}
 	c.resolveSecrets(p)
 	c.validate(p)
-	if err := p.list.err(); err != nil {
+	if err := p.err(); err != nil {
 		return nil, err
 	}
 	return c, nil

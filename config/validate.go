@@ -33,7 +33,7 @@ func (c *Config) Validate() error {
 		return true
 	})
 	c.validate(p)
-	return p.list.err()
+	return p.err()
 }
 
 // minDuration is the least duration accepted: a smaller one is almost
