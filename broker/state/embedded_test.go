@@ -10,7 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-func openTestEmbedded(t *testing.T, path string, o Options) Store {
+func openTestEmbedded(t testing.TB, path string, o Options) Store {
 	t.Helper()
 	o.Driver, o.Path = "embedded", path
 	s, err := Open(context.Background(), o)
