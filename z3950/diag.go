@@ -96,6 +96,19 @@ type External struct {
 	ASN1   []byte // single-ASN1-type [0]: the inner value's encoding
 }
 
+// Bytes returns the record's content: the octets, or for a single-ASN1-type string (SUTRS)
+// the string's bytes. Other ASN.1 values (OPAC, GRS-1) return nil; see DecodeOPAC.
+func (x *External) Bytes() []byte {
+	if x.Octets != nil {
+		return x.Octets
+	}
+	t, err := ber.Parse(x.ASN1, ber.Limits{MaxSize: len(x.ASN1) + 1, MaxDepth: 8})
+	if err != nil || t.Root().Tag().Class != ber.Universal || t.Root().Tag().Num != ber.TagGeneralStr && t.Root().Tag().Num != ber.TagOctetString && t.Root().Tag().Num != ber.TagVisibleStr {
+		return nil
+	}
+	return t.Root().OctetString()
+}
+
 func (x *External) encode(e *ber.Encoder, tag ber.Tag) {
 	e.Constructed(tag, func(e *ber.Encoder) {
 		if x.OID != nil {

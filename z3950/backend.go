@@ -1,0 +1,123 @@
+package z3950
+
+import (
+	"context"
+	"net"
+
+	"github.com/illgw/illgw/z3950/ber"
+)
+
+// Backend opens a Session for each association (connection) after a successful Init. The same
+// Backend serves Z39.50 and SRU (package z3950/sru).
+type Backend interface {
+	// Init is called when a client sends an InitializeRequest (Z39.50-2003 §3.2.1.1). It
+	// checks idAuthentication if it wants to; returning a *Diagnostic (e.g. 1011 bad
+	// userid/password) refuses the association with that diagnostic.
+	Init(ctx context.Context, info *InitInfo) (Session, error)
+}
+
+// InitInfo is what a Backend learns about a new association.
+type InitInfo struct {
+	RemoteAddr net.Addr
+	// Auth is idAuthentication as sent (nil when absent). Never log its Password or Open.
+	Auth               *Auth
+	ImplementationName string
+	// UTF8 reports that the client negotiated UTF-8 (Charset-3) or uses SRU; records should
+	// then be sent as UTF-8.
+	UTF8 bool
+}
+
+// Session is one association's view of the catalogue. The server calls its methods one at a
+// time, never concurrently. Errors of type *Diagnostic go to the client as they are; any
+// other error is logged and answered with Bib-1 diagnostic 2 (temporary system error).
+type Session interface {
+	// Search runs a query and keeps the result under q.ResultSet (Z39.50-2003 §3.2.2.1),
+	// replacing an earlier set of that name. It returns the hit count.
+	Search(ctx context.Context, q *SearchQuery) (*SearchResult, error)
+	// Fetch returns records Start..Start+Count-1 (1-based) of a result set in the requested
+	// syntax and element set (Z39.50-2003 §3.2.3.1). The server has already checked that the
+	// range lies inside the result set. A record that cannot be produced is returned with its
+	// Diagnostic set (a surrogate diagnostic) rather than failing the whole call.
+	Fetch(ctx context.Context, f *FetchRequest) ([]Record, error)
+	// Close is called once when the association ends.
+	Close(ctx context.Context) error
+}
+
+// Scanner is implemented by sessions that support Scan (Z39.50-2003 §3.2.8.1).
+type Scanner interface {
+	Scan(ctx context.Context, q *ScanQuery) (*ScanResult, error)
+}
+
+// Sorter is implemented by sessions that support Sort (Z39.50-2003 §3.2.7.1).
+type Sorter interface {
+	// Sort sorts the input result set into the output result set; it returns the count.
+	Sort(ctx context.Context, q *SortQuery) (int, error)
+}
+
+// Deleter is implemented by sessions that can drop result sets early (Z39.50-2003 §3.2.4.1).
+type Deleter interface {
+	Delete(ctx context.Context, resultSets []string) error
+}
+
+// SearchQuery is a search as the backend sees it.
+type SearchQuery struct {
+	ResultSet string
+	Databases []string
+	Query     Query
+}
+
+// SearchResult is a search outcome.
+type SearchResult struct {
+	Count int
+	// Estimate marks Count as an estimate (resultSetStatus estimate).
+	Estimate bool
+}
+
+// FetchRequest asks for a range of records.
+type FetchRequest struct {
+	ResultSet  string
+	Start      int
+	Count      int
+	Syntax     ber.OID // nil: the backend's default (USMARC)
+	ElementSet string  // "" or "F" full, "B" brief, "marcxml", ...
+	UTF8       bool
+}
+
+// Record is one retrieved record, or a surrogate diagnostic in its place.
+type Record struct {
+	Database   string
+	Syntax     ber.OID
+	Data       []byte      // octets: ISO 2709, XML, SUTRS text
+	OPAC       *OPACRecord // for Syntax == OIDOPAC
+	Diagnostic *Diagnostic
+}
+
+// ScanQuery is a scan request.
+type ScanQuery struct {
+	Databases         []string
+	Term              AttrTerm
+	Count             int
+	PreferredPosition int
+	StepSize          int
+}
+
+// ScanTerm is one term of a scan list.
+type ScanTerm struct {
+	Term        string
+	Occurrences int
+}
+
+// ScanResult is a scan outcome: Position is the 1-based position of the start term in Terms.
+type ScanResult struct {
+	Terms    []ScanTerm
+	Position int
+	// Partial reports that the list ended before Count terms were found (scanStatus partial-5).
+	Partial bool
+}
+
+// SortQuery is a sort request.
+type SortQuery struct {
+	Inputs []string
+	Output string
+	Keys   []SortKey
+}
