@@ -17,14 +17,14 @@ type index struct {
 // useIndexes lists the Bib-1 Use attributes (Z39.50-2003 Appendix 3) this backend supports
 // and the MARC fields each reads.
 var useIndexes = map[int]func(r *record) []string{
-	1:    authors,                                              // personal name
-	1003: authors,                                              // author
-	1004: authors,                                              // author-name personal
+	1:    authors,                                                  // personal name
+	1003: authors,                                                  // author
+	1004: authors,                                                  // author-name personal
 	4:    func(r *record) []string { return r.sub("245", "abnp") }, // title
-	7:    func(r *record) []string { return isbns(r) },         // ISBN
-	8:    func(r *record) []string { return r.sub("022", "a") }, // ISSN
-	9:    func(r *record) []string { return r.sub("010", "a") }, // LCCN
-	12:   func(r *record) []string { return r.sub("001", "") }, // local number
+	7:    func(r *record) []string { return isbns(r) },             // ISBN
+	8:    func(r *record) []string { return r.sub("022", "a") },    // ISSN
+	9:    func(r *record) []string { return r.sub("010", "a") },    // LCCN
+	12:   func(r *record) []string { return r.sub("001", "") },     // local number
 	21: func(r *record) []string { // subject
 		var out []string
 		for _, t := range []string{"600", "610", "611", "630", "650", "651"} {

@@ -19,7 +19,7 @@ import (
 type field struct {
 	tag        string
 	ind1, ind2 byte
-	value      string     // control fields (001-009)
+	value      string      // control fields (001-009)
 	subfields  [][2]string // code, value
 }
 
