@@ -172,7 +172,8 @@ func (c *Config) checkTLS(p *problems, key string, t TLSListener, ownListener bo
 	}
 }
 
-func tlsReason(err error) string { return openReason(err) }
+// tlsReason keeps the file's path: it is what the operator must fix.
+func tlsReason(err error) string { return err.Error() }
 
 func (c *Config) checkState(p *problems) {
 	s := c.State

@@ -99,3 +99,46 @@ func TestInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestTLSFiles(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeTLS(t, "tls")
+	writeFile(t, "tls/garbage.pem", "not a certificate\n")
+	tests := []struct{ name, src, want string }{
+		{"gRPC off loopback with client certificates", `
+listen: {grpc: "0.0.0.0:50051"}
+tls: {grpc: {cert: tls/server.crt, key: tls/server.key, client_ca: tls/clients.crt}}`, ""},
+		{"SIP2 over TLS on all interfaces", `
+tls: {sip2: {listen: ":6443", cert: tls/server.crt, key: tls/server.key}}`, ""},
+		{"missing key file", `
+tls: {http: {listen: "127.0.0.1:8443", cert: tls/server.crt, key: tls/nope.key}}`,
+			"t.yaml:2: tls.http.cert: cannot load certificate and key: open tls/nope.key: no such file or directory"},
+		{"key and cert swapped", `
+tls: {http: {listen: "127.0.0.1:8443", cert: tls/server.key, key: tls/server.crt}}`,
+			"t.yaml:2: tls.http.cert: cannot load certificate and key: tls: "},
+		{"client_ca not PEM", `
+tls: {sip2: {listen: "127.0.0.1:6443", cert: tls/server.crt, key: tls/server.key, client_ca: tls/garbage.pem}}`,
+			"t.yaml:2: tls.sip2.client_ca: no PEM certificate in tls/garbage.pem"},
+		{"cert without listener", `
+tls:
+  http:
+    cert: tls/server.crt
+    key: tls/server.key`,
+			"t.yaml:3: tls.http.listen: address is required when tls.http is configured"},
+		{"gRPC listen key", `
+tls:
+  grpc: {listen: "127.0.0.1:1", cert: tls/server.crt, key: tls/server.key}`,
+			"t.yaml:3: tls.grpc.listen: not used: the gRPC certificate applies to listen.grpc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.src), "t.yaml")
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused:\n%v", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Fatalf("err = %v\nwant %s...", err, tt.want)
+			}
+		})
+	}
+}
