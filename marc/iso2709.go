@@ -102,6 +102,11 @@ func (r *Reader) Read() (*Record, error) {
 	r.fill(max + 1)
 	avail := r.buf[r.pos:]
 	if len(avail) == 0 {
+		if skipped > 0 {
+			p.list = nil
+			p.record = r.n
+			p.add("", "skipped %d filler bytes after the record", skipped)
+		}
 		r.problems = p.list
 		if r.err != nil {
 			return nil, r.err

@@ -180,9 +180,9 @@ type JSONWriter struct {
 }
 
 // NewJSONWriter returns a MARC-in-JSON writer to w.
-func NewJSONWriter(w io.Writer) *JSONWriter { return &JSONWriter{w: bufio.NewWriter(w)} }
+func NewJSONWriter(w io.Writer) *JSONWriter { return &JSONWriter{w: bufio.NewWriterSize(w, 64<<10)} }
 
-// Write writes one record.
+// Write writes one record; output is buffered until Close.
 func (j *JSONWriter) Write(rec *Record) error {
 	b, err := MarshalJSON(rec)
 	if err != nil {
@@ -194,8 +194,8 @@ func (j *JSONWriter) Write(rec *Record) error {
 	} else {
 		j.w.WriteString(",\n")
 	}
-	j.w.Write(b)
-	return j.w.Flush()
+	_, err = j.w.Write(b)
+	return err
 }
 
 // Close ends the array and flushes the output.

@@ -301,7 +301,7 @@ type XMLWriter struct {
 
 // NewXMLWriter returns a writer of a MARCXML collection to w.
 func NewXMLWriter(w io.Writer) *XMLWriter {
-	return &XMLWriter{w: bufio.NewWriter(w), Indent: true}
+	return &XMLWriter{w: bufio.NewWriterSize(w, 64<<10), Indent: true}
 }
 
 func (x *XMLWriter) nl(indent string) {
@@ -311,7 +311,7 @@ func (x *XMLWriter) nl(indent string) {
 	}
 }
 
-// Write writes one record.
+// Write writes one record; output is buffered until Close.
 func (x *XMLWriter) Write(rec *Record) error {
 	if !x.started {
 		x.started = true
@@ -357,8 +357,8 @@ func (x *XMLWriter) Write(rec *Record) error {
 		x.w.WriteString("</datafield>")
 	}
 	x.nl("")
-	x.w.WriteString("</record>")
-	return x.w.Flush()
+	_, err := x.w.WriteString("</record>")
+	return err
 }
 
 // Close ends the collection and flushes the output.
