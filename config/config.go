@@ -6,6 +6,7 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -259,6 +260,9 @@ func (s Secret) IsSet() bool { return s.Env != "" || s.File != "" || s.Value != 
 func (s Secret) GoString() string {
 	return fmt.Sprintf("config.Secret{Env:%q, File:%q, Value:%q}", s.Env, s.File, s.String())
 }
+
+// LogValue keeps the value out of log/slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // MarshalYAML writes the secret as it was given ({env: NAME} or
 // {file: PATH}); an inline value is written as [redacted].

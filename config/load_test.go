@@ -94,11 +94,11 @@ func TestLoadExample(t *testing.T) {
 	if !sameConfig(c, again) {
 		t.Errorf("round trip changed the configuration")
 	}
-	if l := c.Line("members[0].catalog.timeout"); l != 71 {
+	if l := c.Line("members[0].catalog.timeout"); l != 72 {
 		t.Errorf("Line(members[0].catalog.timeout) = %d, want 69", l)
 	}
-	if l := c.Line("members[0].catalog.password"); l != 73 {
-		t.Errorf("Line(members[0].catalog.password) = %d, want 73 (the password_env key)", l)
+	if l := c.Line("members[0].catalog.password"); l != 74 {
+		t.Errorf("Line(members[0].catalog.password) = %d, want 74 (the password_env key)", l)
 	}
 }
 

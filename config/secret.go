@@ -24,6 +24,8 @@ const PasswordCost = 10
 const maxPassword = 72
 
 // resolveSecrets reads every secret given by env or file into its Value.
+// When the variable NAME is unset but NAME_FILE is set, the secret is read
+// from the file NAME_FILE names.
 // A secret that cannot be read is reported by key, with the variable's
 // name or the file's path; the secret itself never is.
 func (c *Config) resolveSecrets(p *problems) {
@@ -35,9 +37,20 @@ func (c *Config) resolveSecrets(p *problems) {
 		switch {
 		case s.Env != "":
 			val, ok := os.LookupEnv(s.Env)
+			if file, isFile := os.LookupEnv(s.Env + "_FILE"); !ok && isFile && file != "" {
+				// The container convention: NAME_FILE names a file
+				// holding NAME's value (Docker and Kubernetes secrets).
+				v, err := readSecretFile(file)
+				if err != nil {
+					p.add(key, "secret file %s (from %s_FILE): %v", file, s.Env, err)
+				} else {
+					s.Value = v
+				}
+				return false
+			}
 			switch {
 			case !ok:
-				p.add(key, "environment variable %s is not set", s.Env)
+				p.add(key, "environment variable %s is not set (nor %s_FILE)", s.Env, s.Env)
 			case val == "":
 				p.add(key, "environment variable %s is empty", s.Env)
 			default:

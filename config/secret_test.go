@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,31 @@ func TestSecretFromEnv(t *testing.T) {
 		if c.State.Password.Value != "s3cret-from-env" || c.State.Password.Env != "ILLGW_TEST_REDIS_PW" {
 			t.Errorf("%s: password %#v", form, c.State.Password)
 		}
+	}
+}
+
+// TestSecretFromEnvFile: NAME_FILE stands in for an unset NAME.
+func TestSecretFromEnvFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(path, []byte("from-env-file\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ILLGW_TEST_PW_FILE", path)
+	c, err := Parse([]byte("state: {password_env: ILLGW_TEST_PW}"), "t.yaml")
+	if err != nil || c.State.Password.Value != "from-env-file" {
+		t.Fatalf("Parse: %v", err)
+	}
+	t.Setenv("ILLGW_TEST_PW", "from-env")
+	c, err = Parse([]byte("state: {password_env: ILLGW_TEST_PW}"), "t.yaml")
+	if err != nil || c.State.Password.Value != "from-env" {
+		t.Fatalf("NAME did not win over NAME_FILE: %v", err)
+	}
+	os.Unsetenv("ILLGW_TEST_PW")
+	t.Setenv("ILLGW_TEST_PW_FILE", path+".missing")
+	_, err = Parse([]byte("state: {password_env: ILLGW_TEST_PW}"), "t.yaml")
+	want := "t.yaml:1: state.password: secret file " + path + ".missing (from ILLGW_TEST_PW_FILE): no such file or directory"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
 	}
 }
 
@@ -102,7 +128,9 @@ func TestSecretNeverInErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", *c), fmt.Sprintf("%#v", c.State.Password), fmt.Sprintf("%v", c.Members[0].Catalog), string(out)} {
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "password", c.State.Password, "catalog", c.Members[0].Catalog)
+	for _, s := range []string{logged.String(), fmt.Sprint(c), fmt.Sprintf("%+v", *c), fmt.Sprintf("%#v", c.State.Password), fmt.Sprintf("%v", c.Members[0].Catalog), string(out)} {
 		if strings.Contains(s, canary) {
 			t.Errorf("secret printed: %s", s)
 		}
