@@ -292,8 +292,14 @@ func ldapAnonymousBind(addr string, caPEM []byte) error {
 	if err != nil {
 		return err
 	}
-	resp = resp[:n]
-	if n < 10 || resp[0] != 0x30 || resp[1] >= 0x80 || resp[2] != 0x02 || resp[3] != 0x01 || resp[5] != 0x61 {
+	return checkBindResponse(resp[:n])
+}
+
+// checkBindResponse checks that resp starts an LDAP BindResponse for
+// message 1 with resultCode success (RFC 4511 §4.2.2), in the short-length
+// form slapd sends. It never indexes past resp.
+func checkBindResponse(resp []byte) error {
+	if len(resp) < 10 || resp[0] != 0x30 || resp[1] >= 0x80 || resp[2] != 0x02 || resp[3] != 0x01 || resp[5] != 0x61 {
 		return fmt.Errorf("not an LDAP BindResponse: % x", resp)
 	}
 	if resp[6] >= 0x80 || resp[7] != 0x0a || resp[8] != 0x01 {

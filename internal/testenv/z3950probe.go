@@ -19,6 +19,9 @@ var z3950InitRequest = []byte{
 	0x86, 0x03, 0x01, 0x00, 0x00,
 }
 
+// maxInitResponse bounds the length an InitializeResponse may declare.
+const maxInitResponse = 1 << 20
+
 // z3950Init connects to addr, sends an InitializeRequest and checks that an
 // InitializeResponse ([21], Z39.50-2003 §3.2.1.1) with result [12] TRUE comes
 // back. It reads only the fields before result, all primitive, and leaves
@@ -38,17 +41,39 @@ func z3950Init(addr string) error {
 	if err != nil {
 		return err
 	}
-	b := buf[:n]
+	return checkInitResponse(buf[:n])
+}
+
+// checkInitResponse checks that b starts an InitializeResponse whose result
+// is TRUE. It reads only the primitive fields that precede result and never
+// indexes past b.
+func checkInitResponse(b []byte) error {
+	if len(b) < 2 {
+		return errors.New("short InitializeResponse")
+	}
 	if b[0] != 0xb5 {
 		return fmt.Errorf("not an InitializeResponse: tag %#x", b[0])
 	}
-	// Skip the outer length: short, long or indefinite form.
+	// Skip the outer length: short, indefinite or long form. A long form
+	// of more than 3 octets, or over maxInitResponse, is refused: no
+	// InitializeResponse is that large.
 	i := 1
 	switch l := b[i]; {
-	case l < 0x80 || l == 0x80:
+	case l <= 0x80:
 		i++
 	default:
-		i += 1 + int(l&0x7f)
+		n := int(l & 0x7f)
+		if n > 3 || i+1+n > len(b) {
+			return fmt.Errorf("InitializeResponse length of %d octets", n)
+		}
+		size := 0
+		for _, o := range b[i+1 : i+1+n] {
+			size = size<<8 | int(o)
+		}
+		if size > maxInitResponse {
+			return fmt.Errorf("InitializeResponse of %d bytes exceeds %d", size, maxInitResponse)
+		}
+		i += 1 + n
 	}
 	for i+1 < len(b) {
 		tag := b[i]
