@@ -85,8 +85,9 @@ func openRedis(ctx context.Context, o Options) (Store, error) {
 			Addrs: o.Addrs, MasterName: o.MasterName, DB: o.DB,
 			Username: o.Username, Password: o.Password,
 			SentinelUsername: o.SentinelUsername, SentinelPassword: o.SentinelPassword,
-			TLSConfig:   o.TLS,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+			IsClusterMode: o.Cluster,
+			TLSConfig:     o.TLS,
+			DialTimeout:   o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
 			ContextTimeoutEnabled: true,
 			MaxRetries:            retries,
 			// Cluster: a MOVED/ASK redirect is not a replay (the first node
@@ -134,8 +135,10 @@ func (s *redisStore) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	var re redis.Error
-	if errors.As(err, &re) && !errors.Is(err, redis.ErrClosed) {
+	// Only a reply error at the top is the server's answer; one wrapped
+	// deeper (as Sentinel's "all sentinels are unreachable: redis: nil")
+	// describes a failure to reach the store.
+	if re, ok := err.(redis.Error); ok {
 		msg := re.Error()
 		for _, p := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "READONLY", "BUSY", "NOREPLICAS", "MOVED", "ASK"} {
 			if strings.HasPrefix(msg, p) {

@@ -153,8 +153,10 @@ type Options struct {
 	Path   string // embedded: bbolt file, created if missing
 
 	// Redis: one address is a single node; MasterName selects Sentinel
-	// (Addrs are the sentinels); several addresses without it, Cluster.
+	// (Addrs are the sentinels); several addresses without it, or Cluster
+	// set, Redis Cluster (Addrs are seed nodes).
 	Addrs              []string
+	Cluster            bool
 	MasterName         string
 	Username, Password string
 	SentinelUsername   string // Sentinel only: credentials for the sentinels themselves
