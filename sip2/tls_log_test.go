@@ -128,7 +128,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	k.roundTrip("6300120261127    031355          AONORTH|AAP9|AC" + termPass + "|AD" + badPin + "|\r")
 	k.roundTrip("11YN" + date + "                  AONORTH|AAP9|ABNI0001|AC" + termPass + "|AD" + pin + "|\r")
 	k.roundTrip("25" + date + "AONORTH|AAP9|AD" + badPin + "|\r") // refused: wrong PIN
-	k.roundTrip("23001" + date + "AONORTH|AAP9|AD" + pin + "\r")   // last field without its |
+	k.roundTrip("23001" + date + "AONORTH|AAP9|AD" + pin + "\r")  // last field without its |
 	k.c.Close()
 	time.Sleep(100 * time.Millisecond)
 	out := buf.String()
