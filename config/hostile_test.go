@@ -63,7 +63,7 @@ func TestHostile(t *testing.T) {
 			if !errors.As(err, &list) || len(list) > maxErrors+1 {
 				t.Errorf("error list of %d", len(list))
 			}
-			if d := time.Since(start); d > 5*time.Second {
+			if d := time.Since(start); d > 30*time.Second { // a blow-up, not slowness under load
 				t.Errorf("took %v", d)
 			}
 		})
