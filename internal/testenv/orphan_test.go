@@ -3,10 +3,13 @@ package testenv
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -83,5 +86,48 @@ func TestServersDieWithTestBinary(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+}
+
+// A server started from a goroutine that locks its OS thread and exits
+// (which destroys the thread) must keep running: the parent-death signal
+// follows the forking thread, so servers are forked from testenv's own
+// long-lived thread.
+func TestServerSurvivesStarterThreadExit(t *testing.T) {
+	bin := Require(t, "redis-server", "redis-server")
+	done := make(chan *RedisServer, 1)
+	release := make(chan struct{})
+	defer close(release)
+	var starter func()
+	starter = func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+		if syscall.Gettid() == os.Getpid() {
+			// The main thread never exits; hold it and start from another.
+			go starter()
+			<-release
+			runtime.UnlockOSThread()
+			return
+		}
+		s := &RedisServer{bin: bin, Dir: t.TempDir()}
+		t.Cleanup(func() { s.cleanup(t) })
+		var err error
+		if s.port, err = freePort(); err == nil {
+			s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+			err = s.start()
+		}
+		if err != nil {
+			t.Error(err)
+			s = nil
+		}
+		done <- s
+	}
+	go starter()
+	s := <-done
+	if s == nil {
+		t.FailNow()
+	}
+	time.Sleep(500 * time.Millisecond) // let the thread exit
+	if err := redisPing(s.Addr, ""); err != nil {
+		t.Fatalf("server died with the thread that started it: %v", err)
 	}
 }

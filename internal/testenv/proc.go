@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -44,7 +46,7 @@ func startProc(name, dir, logPath string, argv []string, env ...string) (*proc, 
 		cmd.Env = append(os.Environ(), env...)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := spawn(cmd); err != nil {
 		return nil, fmt.Errorf("testenv: start %s: %w", name, err)
 	}
 	p := &proc{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
@@ -53,6 +55,38 @@ func startProc(name, dir, logPath string, argv []string, env ...string) (*proc, 
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// Linux delivers the parent-death signal when the *thread* that forked the
+// child ends, not the process. Go threads normally live for the whole
+// process, but one whose goroutine exits while locked to it (LockOSThread
+// without Unlock) is destroyed, which would kill every server it started.
+// So all servers are forked from one goroutine that locks its thread and
+// never returns.
+var (
+	spawnOnce sync.Once
+	spawnCh   chan spawnReq
+)
+
+type spawnReq struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// spawn starts cmd from the spawner thread.
+func spawn(cmd *exec.Cmd) error {
+	spawnOnce.Do(func() {
+		spawnCh = make(chan spawnReq)
+		go func() {
+			runtime.LockOSThread()
+			for r := range spawnCh {
+				r.done <- r.cmd.Start()
+			}
+		}()
+	})
+	r := spawnReq{cmd: cmd, done: make(chan error, 1)}
+	spawnCh <- r
+	return <-r.done
 }
 
 // pid returns the process id.
