@@ -2,6 +2,7 @@ package ncip
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -97,4 +99,44 @@ func TestServerClientCertificate(t *testing.T) {
 		eq(t, name, r.Problems[0].Type.Value, ProblemAgencyAuthenticationFailed)
 	}
 	rs.validate(t)
+}
+
+// TestPartnersAuthenticate checks the decision table of Partners directly.
+func TestPartnersAuthenticate(t *testing.T) {
+	cert := clientCert(t, "p1")
+	fp := CertificateFingerprint(cert.Leaf.Raw)
+	p := &Partners{Secrets: map[string]string{"P1": "one", "P2": "two"}, Certificates: map[string]string{fp: "P1"}}
+	hdr := func(from, secret string) *InitiationHeader {
+		return &InitiationHeader{FromAgencyID: Agency(from), ToAgencyID: Agency("NORTH"), FromAgencyAuthentication: secret}
+	}
+	verified := &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert.Leaf}, VerifiedChains: [][]*x509.Certificate{{cert.Leaf}}}
+	unverified := &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert.Leaf}}
+	cases := []struct {
+		name   string
+		in     AuthInput
+		agency string
+	}{
+		{"secret", AuthInput{Header: hdr("P1", "one")}, "P1"},
+		{"other partner's secret", AuthInput{Header: hdr("P1", "two")}, ""},
+		{"prefix of the secret", AuthInput{Header: hdr("P2", "tw")}, ""},
+		{"unknown agency", AuthInput{Header: hdr("P3", "")}, ""},
+		{"no header", AuthInput{}, ""},
+		{"verified certificate, no header", AuthInput{TLS: verified}, "P1"},
+		{"verified certificate, same agency", AuthInput{TLS: verified, Header: hdr("P1", "")}, "P1"},
+		{"verified certificate, other agency", AuthInput{TLS: verified, Header: hdr("P2", "two")}, ""},
+		{"unverified certificate", AuthInput{TLS: unverified, Header: hdr("P1", "")}, ""},
+		{"unverified certificate, secret", AuthInput{TLS: unverified, Header: hdr("P1", "one")}, "P1"},
+	}
+	for _, c := range cases {
+		agency, err := p.Authenticate(context.Background(), &c.in)
+		eq(t, c.name, agency, c.agency)
+		if c.agency == "" {
+			pr := problemOf(t, err, ProblemAgencyAuthenticationFailed)
+			if strings.Contains(pr.Error(), "one") || strings.Contains(pr.Error(), "two") {
+				t.Errorf("%s: error shows a secret: %v", c.name, pr)
+			}
+		} else if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
 }

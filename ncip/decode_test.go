@@ -1,6 +1,7 @@
 package ncip
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -96,9 +97,15 @@ func TestDecodeHostile(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			in := []byte(c.in)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			start := time.Now()
-			_, err := Decode([]byte(c.in), Limits{})
-			if d := time.Since(start); d > time.Second {
+			_, err := Decode(in, Limits{})
+			d := time.Since(start)
+			runtime.ReadMemStats(&after)
+			t.Logf("%d bytes refused in %v, %d bytes allocated", len(in), d, after.TotalAlloc-before.TotalAlloc)
+			if d > time.Second {
 				t.Errorf("took %v", d)
 			}
 			p := problemOf(t, err, c.problem)

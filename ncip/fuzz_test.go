@@ -1,6 +1,9 @@
 package ncip
 
 import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 )
@@ -36,6 +39,26 @@ func FuzzDecode(f *testing.F) {
 		}
 		if (m.Body == nil) != (m2.Body == nil) || (m.Body != nil && m.Body.ServiceName() != m2.Body.ServiceName()) {
 			t.Fatalf("service changed from %v to %v", m.Body, m2.Body)
+		}
+	})
+}
+
+// FuzzServer posts arbitrary bodies to a Server in front of a Memory
+// responder: every answer must be an NCIP message the decoder reads back.
+func FuzzServer(f *testing.F) {
+	for _, name := range []string{"canonical/01-LookupUser-by-UserId.request.xml", "canonical/05-AcceptItem.request.xml",
+		"folio-docs/checkOutItem.xml", "xc-ncip2-toolkit/RequestItemSample1.xml", "xc-ncip2-toolkit/LookupItemSample1.xml"} {
+		f.Add(readTestdata(f, name))
+	}
+	s := &Server{Handler: newFixture(), Auth: canonicalPartners, Logger: quietLogger()}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/ncip", bytes.NewReader(data)))
+		if w.Code != http.StatusOK && w.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("status %d", w.Code)
+		}
+		if _, err := Decode(w.Body.Bytes(), Limits{}); err != nil {
+			t.Fatalf("answer does not decode: %v\n%s", err, w.Body.Bytes())
 		}
 	})
 }

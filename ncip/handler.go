@@ -14,7 +14,7 @@ import (
 // answers with Unsupported Service when they are missing.
 //
 // A method returns either a response or an error. A *Problem error is sent
-// in the service's response (NCIP 2.02 Part 1 §… "Problem"); any other error
+// in the service's response (NISO Z39.83-1-2012, data element "Problem"); any other error
 // is logged and answered with Temporary Processing Failure. The Server fills
 // in the ResponseHeader.
 type Handler interface {

@@ -1,6 +1,6 @@
 package ncip
 
-// Lookup services (NCIP 2.02 Part 1 §6, "Lookup" services; ncip_v2_02.xsd).
+// Lookup services (NISO Z39.83-1-2012, "Lookup" services; ncip_v2_02.xsd).
 // Every request opens with an optional InitiationHeader; every response with
 // an optional ResponseHeader and then either Problems or data, never both.
 

@@ -30,7 +30,7 @@ type Response interface {
 	Body
 }
 
-// Message is a whole NCIPMessage (NCIP 2.02 Part 2 §… "NCIPMessage"): exactly
+// Message is a whole NCIPMessage (NISO Z39.83-2-2012 Implementation Profile 1; ncip_v2_02.xsd NCIPMessage): exactly
 // one of Body and Problems is set. Problems here are message-level problems
 // such as Invalid Message Syntax Error.
 type Message struct {
@@ -49,7 +49,7 @@ type Limits struct {
 	MaxElements int // default 10,000 elements
 }
 
-// Default limits (reference/reliability-security.md §3, "NCIP").
+// Default limits (reference/reliability-security.md §4, "NCIP (XML over HTTP)").
 const (
 	DefaultMaxBytes    = 100 << 10
 	DefaultMaxDepth    = 64

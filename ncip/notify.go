@@ -1,6 +1,6 @@
 package ncip
 
-// Notification services (NCIP 2.02 Part 1 §6, "Notification" services;
+// Notification services (NISO Z39.83-1-2012, "Notification" services;
 // ncip_v2_02.xsd): the initiator reports that something happened, and the
 // response carries at most Problems.
 

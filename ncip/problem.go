@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Problem is the NCIP error element (NCIP 2.02 Part 1 §… "Problem";
+// Problem is the NCIP error element (NISO Z39.83-1-2012, data element "Problem";
 // ncip_v2_02.xsd Problem), and the one error type of this package: a Handler
 // that returns a *Problem gets it in the service's response; a Client returns
 // the first Problem a responder sent as a *Problem.

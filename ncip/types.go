@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Namespace is the NCIP 2 XML namespace (NCIP 2.02 Part 1 §6; ncip_v2_02.xsd targetNamespace).
+// Namespace is the NCIP 2 XML namespace (ncip_v2_02.xsd targetNamespace).
 const Namespace = "http://www.niso.org/2008/ncip"
 
 // Version202 is the version URI this package writes in NCIPMessage/@ncip:version
@@ -157,7 +157,7 @@ func (t *DateTime) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 }
 
 // AgencyRef is the content of FromAgencyId, ToAgencyId and OnBehalfOfAgency:
-// one AgencyId (NCIP 2.02 Part 1 §… "Agency Id"). The decoder also accepts the
+// one AgencyId (NISO Z39.83-1-2012, data element "Agency Id"). The decoder also accepts the
 // NCIP 1 name UniqueAgencyId.
 type AgencyRef struct {
 	AgencyID SchemeValue `xml:"AgencyId" ncip:"req"`

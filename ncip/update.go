@@ -1,6 +1,6 @@
 package ncip
 
-// Update services (NCIP 2.02 Part 1 §6, "Update" services; ncip_v2_02.xsd).
+// Update services (NISO Z39.83-1-2012, "Update" services; ncip_v2_02.xsd).
 // Fields follow the schema's sequence order, which the encoder relies on.
 
 // RequestItem places a hold or page (ncip_v2_02.xsd RequestItem).
