@@ -18,7 +18,8 @@ type YazServer struct {
 	Addr string // "127.0.0.1:port"
 	Dir  string // working directory: dummy-words, ztest.log
 
-	bin string
+	bin  string
+	args []string // extra options from YazOption
 
 	mu sync.Mutex
 	p  *proc
@@ -35,15 +36,29 @@ var dummyWords = []string{
 	"SYSTEMS:8", "TECHNOLOGY:6", "WORKSHOP:3",
 }
 
+// YazOption configures YazZtest.
+type YazOption func(*YazServer)
+
+// WithMaxMessageKB caps the message and record size yaz-ztest negotiates
+// (its -k option, in kilobytes; Z39.50-2003 §3.2.1.1.4): a client asking for
+// more gets kb*1024, and a Present that does not fit returns fewer records
+// with presentStatus partial.
+func WithMaxMessageKB(kb int) YazOption {
+	return func(s *YazServer) { s.args = append(s.args, "-k", strconv.Itoa(kb)) }
+}
+
 // YazZtest starts yaz-ztest (Debian package yaz) with -T, so each
 // connection is a thread and Stop really closes every connection, on a
 // free loopback port, from a folder holding a dummy-words file so that Scan
 // works. It waits until a Z39.50 Init succeeds and stops the server by its
 // PID when the test ends.
-func YazZtest(t testing.TB) *YazServer {
+func YazZtest(t testing.TB, opts ...YazOption) *YazServer {
 	t.Helper()
 	bin := Require(t, "yaz-ztest", "yaz")
 	s := &YazServer{Dir: t.TempDir(), bin: bin}
+	for _, o := range opts {
+		o(s)
+	}
 	words := strings.Join(dummyWords, "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(s.Dir, "dummy-words"), []byte(words), 0o644); err != nil {
 		t.Fatal(err)
@@ -74,7 +89,8 @@ func (s *YazServer) start() error {
 		return fmt.Errorf("testenv: yaz-ztest already running on %s", s.Addr)
 	}
 	logPath := filepath.Join(s.Dir, "ztest.log")
-	argv := []string{s.bin, "-T", "-l", logPath, "tcp:" + s.Addr}
+	argv := append([]string{s.bin, "-T", "-l", logPath}, s.args...)
+	argv = append(argv, "tcp:"+s.Addr)
 	p, err := startProc("yaz-ztest", s.Dir, logPath, argv)
 	if err != nil {
 		return err

@@ -126,3 +126,44 @@ func TestZ3950InitProbeRefusesNonZ3950(t *testing.T) {
 		t.Fatal("an HTTP reply passed the Z39.50 Init probe")
 	}
 }
+
+// initPreferredMessageSize sends the fixed Init and returns the
+// preferredMessageSize [5] of the response.
+func initPreferredMessageSize(t *testing.T, addr string) int {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := c.Write(z3950InitRequest); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 4096)
+	n, err := io.ReadAtLeast(c, b, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = b[:n]
+	for i := 2; i+1 < len(b); i += 2 + int(b[i+1]) {
+		if b[i] == 0x85 && b[i+1] <= 4 && i+2+int(b[i+1]) <= len(b) {
+			v := 0
+			for _, o := range b[i+2 : i+2+int(b[i+1])] {
+				v = v<<8 | int(o)
+			}
+			return v
+		}
+	}
+	t.Fatalf("no preferredMessageSize in % x", b)
+	return 0
+}
+
+func TestYazZtestMaxMessageKB(t *testing.T) {
+	if got := initPreferredMessageSize(t, YazZtest(t).Addr); got != 65536 {
+		t.Fatalf("default server: preferredMessageSize %d, want the 65536 asked for", got)
+	}
+	if got := initPreferredMessageSize(t, YazZtest(t, WithMaxMessageKB(32)).Addr); got != 32768 {
+		t.Fatalf("-k 32: preferredMessageSize %d, want 32768", got)
+	}
+}
