@@ -180,4 +180,3 @@ func checkIndicator(tag string, c byte, p *problems) byte {
 	}
 	return c
 }
-
