@@ -141,13 +141,23 @@ func (c *Client) Do(ctx context.Context, req Message) (Message, error) {
 	}
 	if err != nil {
 		cc.nc.Close()
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("sip2: %s to %s: %w", req.Code(), c.Addr, ctx.Err())
-		}
-		return nil, fmt.Errorf("sip2: %s to %s: %w", req.Code(), c.Addr, err)
+		return nil, fmt.Errorf("sip2: %s to %s: %w", req.Code(), c.Addr, deadlineErr(ctx, err))
 	}
 	c.put(cc)
 	return resp, nil
+}
+
+// deadlineErr returns the context's error for a call it ended: the socket
+// deadline is the context's, and may fire a moment before the context
+// notices.
+func deadlineErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 // brokenConn reports an error of the connection itself rather than of the
@@ -217,10 +227,7 @@ func (c *Client) dial(ctx context.Context) (*clientConn, error) {
 	resp, err := c.roundTrip(ctx, cc, login, wire, seq)
 	if err != nil {
 		nc.Close()
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, fmt.Errorf("sip2: login to %s: %w", c.Addr, err)
+		return nil, fmt.Errorf("sip2: login to %s: %w", c.Addr, deadlineErr(ctx, err))
 	}
 	if !resp.(*LoginResponse).OK {
 		nc.Close()
