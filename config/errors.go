@@ -87,8 +87,28 @@ func (p *problems) at(line int, key, format string, args ...any) {
 		p.truncated = true
 		return
 	}
-	p.list = append(p.list, &Error{File: p.file, Line: line, Key: key, Reason: fmt.Sprintf(format, args...)})
+	p.list = append(p.list, &Error{File: p.file, Line: line, Key: key, Reason: clean(fmt.Sprintf(format, args...))})
 }
+
+// clean escapes control characters (a newline or terminal escape written
+// into a file name or variable name) so that each problem prints as one
+// harmless line.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) }
 
 // err returns the problems sorted by line, or nil when there are none.
 func (p *problems) err() error {
@@ -137,12 +157,29 @@ func parentKey(k string) string {
 	return k[:i]
 }
 
-// childKey joins a key path and a mapping key.
+// childKey joins a key path and a mapping key. A key that is not a plain
+// name (letters, digits, _ - . up to 64 bytes) is quoted, so that messages
+// stay on one line and carry no control characters.
 func childKey(parent, key string) string {
+	if !plainKey(key) {
+		key = quote(key)
+	}
 	if parent == "" {
 		return key
 	}
 	return parent + "." + key
+}
+
+func plainKey(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // indexKey joins a key path and a sequence index.

@@ -42,6 +42,9 @@ func FuzzParse(f *testing.F) {
 				if e.File != "f.yaml" || e.Line < 0 || e.Line > lines || e.Reason == "" {
 					t.Fatalf("bad error %#v", e)
 				}
+				if strings.ContainsFunc(e.Error(), isControl) {
+					t.Fatalf("control character in %q", e.Error())
+				}
 			}
 			return
 		}

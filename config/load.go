@@ -123,9 +123,9 @@ func yamlError(err error, name string) *Error {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Reason: "YAML syntax: " + m[2]}
+		return &Error{File: name, Line: line, Reason: "YAML syntax: " + clean(m[2])}
 	}
-	return &Error{File: name, Reason: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
+	return &Error{File: name, Reason: "YAML syntax: " + clean(strings.TrimPrefix(msg, "yaml: "))}
 }
 
 // Line is the line of a key path (members[1].catalog.timeout) in the file
