@@ -324,7 +324,7 @@ func loanFromRecord(id string, p int, rec []byte) (Loan, error) {
 	return Loan{ID: id, Partition: p, Version: v, Data: bytes.Clone(data), UpdatedAt: at}, nil
 }
 
-// Events implements Store.Events.
+// Events implements Store.Events (at most maxLoanEvents entries).
 func (s *embedded) Events(ctx context.Context, id string) ([]Event, error) {
 	if err := checkID("loan id", id, MaxIDLen); err != nil {
 		return nil, err
@@ -334,7 +334,7 @@ func (s *embedded) Events(ctx context.Context, id string) ([]Event, error) {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		prefix := []byte(id + "\x00")
 		c := s.part(tx, p, bEvents).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < maxLoanEvents; k, v = c.Next() {
 			e, err := decodeEntry(v)
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,6 +195,7 @@ func TestRedisSlowNeverTwice(t *testing.T) {
 	o := Options{DialTimeout: 300 * time.Millisecond, ReadTimeout: 200 * time.Millisecond}
 	s := openTestRedis(t, srv.Addr, o)
 	mustCreate(t, s, "SLOW")
+	warmPool(t, s)
 	replayed := 0
 	for i := range rounds {
 		m := Mutation{LoanID: "SLOW", ExpectVersion: uint64(i + 1), Data: fmt.Appendf(nil, "step %d", i),
@@ -235,4 +237,51 @@ func TestRedisSlowNeverTwice(t *testing.T) {
 		t.Fatalf("log has %d events, want %d: a write was applied twice or lost", len(evs), rounds+1)
 	}
 	t.Logf("%d of %d timed-out writes had reached the server and came back as replays", replayed, rounds)
+}
+
+// TestRedisIncrNotReplayed: Incr is not idempotent, so it shows whether the
+// writer client retries. With go-redis's default of 3 retries a counter
+// bumped while the server is frozen counts up to four times once it
+// resumes; with retries off it counts at most once.
+func TestRedisIncrNotReplayed(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.Redis(t)
+	s := openTestRedis(t, srv.Addr, Options{DialTimeout: 300 * time.Millisecond, ReadTimeout: 100 * time.Millisecond})
+	warmPool(t, s)
+	srv.Pause(t)
+	_, err := s.Incr(ctx, "pin:frozen", time.Hour)
+	srv.Resume(t)
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Incr on a frozen server: %v, want ErrUnavailable", err)
+	}
+	var n int64
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err = s.Incr(ctx, "pin:frozen", time.Hour)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil || n > 2 {
+		t.Fatalf("second Incr = %d, %v; the timed-out one was applied %d times", n, err, n-1)
+	}
+}
+
+// warmPool leaves several open connections in the writer's pool. A retry
+// on a fresh connection would stall in its handshake with a frozen server;
+// one on an idle, ready connection would send the command again.
+func warmPool(t *testing.T, s Store) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 20 {
+				if _, err := s.Incr(context.Background(), fmt.Sprintf("warm:%d:%d", i, j), time.Minute); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

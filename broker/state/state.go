@@ -112,7 +112,8 @@ type Store interface {
 	// CompareAndSet is Apply without a timer; it returns the stored loan.
 	CompareAndSet(ctx context.Context, loanID string, expectVersion uint64, newData []byte, events []Event, timer *Timer, dedupKey string) (Loan, error)
 	Get(ctx context.Context, loanID string) (Loan, error)
-	// Events returns the loan's whole log in order (empty if none).
+	// Events returns the loan's log in order (empty if none), at most the
+	// first 10000 entries.
 	Events(ctx context.Context, loanID string) ([]Event, error)
 	// List returns loans of one partition and the cursor for the next page
 	// ("" when there is none).
