@@ -64,7 +64,7 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("illctl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	conn := defaultConn
+	conn := defaultConn // copied: the flags below change the copy
 	conn.register(fs)
 	fs.Usage = func() { help(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
@@ -87,7 +87,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "illctl: unknown command %q; run \"illctl help\"\n", name)
 		return 2
 	}
+	// The command reads the global flags from defaultConn; restore it so
+	// that run can be called again (tests do) without them leaking.
+	saved := defaultConn
 	defaultConn = conn
+	defer func() { defaultConn = saved }()
 	return cmd.run(fs.Args()[1:], stdin, stdout, stderr)
 }
 

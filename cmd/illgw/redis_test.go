@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +61,12 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	list, err := lb.List(ctx, &illgwv1.ListLoansRequest{Requester: "NORTH"})
 	if err != nil || len(list.Loans) != 1 || list.Loans[0].Id != created.Id {
 		t.Errorf("b lists %v, %v", list, err)
+	}
+	// log.format: json gives one JSON object per line.
+	first, _, _ := strings.Cut(a.stderr.String(), "\n")
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(first), &entry); err != nil || entry["msg"] == nil || entry["level"] == nil {
+		t.Errorf("log line is not slog JSON: %q (%v)", first, err)
 	}
 	for _, d := range []*daemon{a, b} {
 		if code, body := get(d.url("/readyz")); code != 200 {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,9 +109,11 @@ func TestGRPCClientCertificates(t *testing.T) {
 	strangerCert, strangerKey := other.issue(t, "mallory", false)
 	caFile := writeFile(t, dir, "ca.pem", ca.pem)
 
-	httpAddr, grpcAddr := addr(t), addr(t)
+	httpAddr, grpcAddr, httpsAddr := addr(t), addr(t), addr(t)
+	certFile, keyFile := writeFile(t, dir, "srv.pem", srvCert), writeFile(t, dir, "srv.key", srvKey)
 	cfg := "listen: {http: " + httpAddr + ", grpc: " + grpcAddr + ", sip2: '', z3950: ''}\n" +
-		"tls:\n  grpc: {cert: " + writeFile(t, dir, "srv.pem", srvCert) + ", key: " + writeFile(t, dir, "srv.key", srvKey) + ", client_ca: " + caFile + "}\n" +
+		"tls:\n  grpc: {cert: " + certFile + ", key: " + keyFile + ", client_ca: " + caFile + "}\n" +
+		"  http: {listen: " + httpsAddr + ", cert: " + certFile + ", key: " + keyFile + "}\n" +
 		"state: {driver: embedded, path: " + filepath.Join(dir, "illgw.db") + "}\n" +
 		"members:\n  - {code: NORTH, name: North, ncip: {url: 'http://127.0.0.1:1/ncip'}}\n"
 	d := startIllgw(t, httpAddr, grpcAddr, "serve", "-config", writeFile(t, dir, "illgw.yaml", []byte(cfg)))
@@ -118,6 +121,20 @@ func TestGRPCClientCertificates(t *testing.T) {
 
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.pem)
+
+	// tls.http serves the same endpoints over HTTPS.
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	resp, err := hc.Get("https://" + httpsAddr + "/readyz")
+	if err != nil {
+		t.Fatalf("https /readyz: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("https /readyz = %d", resp.StatusCode)
+	}
+	if _, metrics := get(d.url("/metrics")); !strings.Contains(metrics, `illgw_connections_total{listener="https"} 1`) {
+		t.Errorf("the HTTPS connection is not counted")
+	}
 	call := func(opt grpc.DialOption) (*illgwv1.Loan, error) {
 		cc, err := grpc.NewClient(grpcAddr, opt)
 		if err != nil {
