@@ -2,6 +2,7 @@ package ncip
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"sync"
 	"time"
@@ -106,22 +107,22 @@ func (m *Memory) userID(id string) *UserID   { return &UserID{AgencyID: SV(m.Age
 func (m *Memory) itemID(id string) *ItemID   { return &ItemID{AgencyID: SV(m.Agency), Value: id} }
 func (m *Memory) reqID(id string) *RequestID { return &RequestID{AgencyID: SV(m.Agency), Value: id} }
 
-// findUser resolves a UserId or barcode-and-PIN AuthenticationInputs; the
-// caller holds m.mu.
+// findUser resolves a UserId or barcode-and-PIN AuthenticationInputs, and
+// checks a PIN sent beside a UserId (as FOLIO clients do); the caller holds m.mu.
 func (m *Memory) findUser(service string, id *UserID, auth []AuthenticationInput) (*MemoryUser, error) {
-	if id != nil {
-		if u, ok := m.users[id.Value]; ok {
-			return u, nil
-		}
-		return nil, NewServiceProblem(service, ProblemUnknownUser, "no such user").WithElement("UserIdentifierValue", id.Value)
-	}
 	var barcode, pin string
+	if id != nil {
+		barcode = id.Value
+		if _, ok := m.users[barcode]; !ok {
+			return nil, NewServiceProblem(service, ProblemUnknownUser, "no such user").WithElement("UserIdentifierValue", id.Value)
+		}
+	}
 	hasPIN := false
 	for _, a := range auth {
 		switch {
 		case Match(a.Type.Value, "PIN"), Match(a.Type.Value, "Password"):
 			pin, hasPIN = a.Data, true
-		default: // Barcode Id, User Id, username
+		case id == nil: // Barcode Id, User Id, username
 			barcode = a.Data
 		}
 	}
@@ -132,7 +133,7 @@ func (m *Memory) findUser(service string, id *UserID, auth []AuthenticationInput
 	if !ok {
 		return nil, NewServiceProblem(service, ProblemUnknownUser, "no such user").WithElement("AuthenticationInputData", barcode)
 	}
-	if hasPIN && u.PIN != pin {
+	if hasPIN && subtle.ConstantTimeCompare([]byte(u.PIN), []byte(pin)) != 1 {
 		return nil, NewServiceProblem(service, ProblemUserAuthenticationFailed, "wrong PIN").WithElement("AuthenticationInput", "")
 	}
 	return u, nil

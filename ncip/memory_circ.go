@@ -12,6 +12,9 @@ import (
 func (m *Memory) AcceptItem(_ context.Context, req *AcceptItem) (*AcceptItemResponse, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if req.RequestID == nil {
+		return nil, NewServiceProblem("AcceptItem", ProblemNeededDataMissing, "RequestId needed").WithElement("RequestId", "")
+	}
 	if req.UserID != nil {
 		if _, err := m.findUser("AcceptItem", req.UserID, nil); err != nil {
 			return nil, err

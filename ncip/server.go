@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -135,6 +136,10 @@ func (s *Server) serve(r *http.Request, req Request) (Body, *Problem) {
 		// The Handler never sees the shared secret, so it cannot log it.
 		ih.FromAgencyAuthentication = ""
 		ih.FromSystemAuthentication = ""
+	}
+	if err := missing(req); err != nil {
+		element := strings.TrimSuffix(strings.TrimPrefix(err.Error(), "ncip: "), " is required")
+		return reply(nil, NewProblem(ProblemNeededDataMissing, element+" is missing").WithElement(element, "")), nil
 	}
 	timeout := s.Timeout
 	if timeout <= 0 {

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -417,4 +418,39 @@ func TestServerHostile(t *testing.T) {
 	_, m := post(t, rs, ts.URL, "application/xml", readTestdata(t, "canonical/01-LookupUser-by-UserId.request.xml"))
 	eqUser(t, body[*LookupUserResponse](t, m).UserID, "REQLIB", "", "21234000123456")
 	rs.validate(t)
+}
+
+// TestServerNeededDataMissing answers a request without an element its
+// handler cannot do without, instead of calling the handler.
+func TestServerNeededDataMissing(t *testing.T) {
+	rs := &responses{}
+	ts := newTestServer(t, newFixture(), nil)
+	for in, element := range map[string]string{
+		`<NCIPMessage><AcceptItem><RequestedActionType>Circulate</RequestedActionType></AcceptItem></NCIPMessage>`: "AcceptItem/RequestId",
+		`<NCIPMessage><CheckInItem/></NCIPMessage>`:                                                                "CheckInItem/ItemId",
+		`<NCIPMessage><CheckInItem><InitiationHeader><FromAgencyId><AgencyId>A</AgencyId></FromAgencyId></InitiationHeader><ItemId><ItemIdentifierValue>I</ItemIdentifierValue></ItemId></CheckInItem></NCIPMessage>`: "CheckInItem/InitiationHeader/ToAgencyId",
+	} {
+		_, m := post(t, rs, ts.URL, "application/xml", []byte(in))
+		if m.Body == nil {
+			t.Fatalf("%s: message-level answer %+v", element, m.Problems)
+		}
+		ps := reflectProblems(m.Body)
+		if len(ps) != 1 {
+			t.Fatalf("%s: %d problems", element, len(ps))
+		}
+		eq(t, element, ps[0].Type.Value, ProblemNeededDataMissing)
+		eq(t, element+" element", ps[0].Element, element)
+	}
+	// Lenient still: both UserId and AuthenticationInput (FOLIO's PIN check).
+	_, m := post(t, rs, ts.URL, "application/xml", []byte(`<NCIPMessage><LookupUser><UserId><UserIdentifierValue>21234000123456</UserIdentifierValue></UserId>`+
+		`<AuthenticationInput><AuthenticationInputData>1234</AuthenticationInputData><AuthenticationDataFormatType>text</AuthenticationDataFormatType><AuthenticationInputType>PIN</AuthenticationInputType></AuthenticationInput></LookupUser></NCIPMessage>`))
+	eqUser(t, body[*LookupUserResponse](t, m).UserID, "REQLIB", "", "21234000123456")
+	_, m = post(t, rs, ts.URL, "application/xml", []byte(`<NCIPMessage><LookupUser><UserId><UserIdentifierValue>21234000123456</UserIdentifierValue></UserId>`+
+		`<AuthenticationInput><AuthenticationInputData>0000</AuthenticationInputData><AuthenticationDataFormatType>text</AuthenticationDataFormatType><AuthenticationInputType>PIN</AuthenticationInputType></AuthenticationInput></LookupUser></NCIPMessage>`))
+	eq(t, "wrong PIN", body[*LookupUserResponse](t, m).Problems[0].Type.Value, ProblemUserAuthenticationFailed)
+	rs.validate(t)
+}
+
+func reflectProblems(b Body) []Problem {
+	return reflect.ValueOf(b).Elem().FieldByName("Problems").Interface().([]Problem)
 }

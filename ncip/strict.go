@@ -71,7 +71,15 @@ func strict(body Body) (Body, error) {
 
 // validate checks v (a pointer to a struct) and everything below it.
 func validate(v any, path string) error {
-	return check(reflect.ValueOf(v), path)
+	return check(reflect.ValueOf(v), path, true)
+}
+
+// missing returns an error naming the first required element of a decoded
+// request that is absent, or nil. Unlike validate it is lenient: it ignores
+// choices, repeats and empty strings, which real partners get wrong without
+// harm, and checks only the elements a handler cannot do without.
+func missing(req Request) error {
+	return check(reflect.ValueOf(req), req.ServiceName(), false)
 }
 
 func present(v reflect.Value) bool {
@@ -84,7 +92,7 @@ func present(v reflect.Value) bool {
 	return !v.IsZero()
 }
 
-func check(v reflect.Value, path string) error {
+func check(v reflect.Value, path string, strict bool) error {
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return nil
@@ -94,7 +102,7 @@ func check(v reflect.Value, path string) error {
 	switch v.Kind() {
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			if err := check(v.Index(i), path); err != nil {
+			if err := check(v.Index(i), path, strict); err != nil {
 				return err
 			}
 		}
@@ -124,6 +132,10 @@ func check(v reflect.Value, path string) error {
 		rule := f.Tag.Get("ncip")
 		has := present(fv)
 		switch {
+		case !strict:
+			if rule == "req" && fv.Kind() == reflect.Pointer && fv.IsNil() {
+				return fmt.Errorf("ncip: %s/%s is required", path, name)
+			}
 		case rule == "req":
 			if !has {
 				return fmt.Errorf("ncip: encode: %s/%s is required", path, name)
@@ -146,12 +158,15 @@ func check(v reflect.Value, path string) error {
 			}
 		}
 		if has && f.Type != problemType {
-			if err := check(fv, path+"/"+name); err != nil {
+			if err := check(fv, path+"/"+name, strict); err != nil {
 				return err
 			}
 		}
 	}
 	for _, g := range order {
+		if !strict {
+			break
+		}
 		gr := groups[g]
 		alts := strings.Join(gr.names, " | ")
 		switch {
