@@ -95,7 +95,9 @@ func DetectCharset(rec *Record) (cs Charset, mislabelled bool) {
 	}
 	if rec.Leader.IsUTF8() {
 		switch {
-		case validUTF8:
+		case validUTF8 && !(escSeen && marc8OK):
+			// ESC has no place in UTF-8 MARC data: with valid MARC-8
+			// escapes (an EACC run is 7-bit) the data is MARC-8.
 			return CharsetUTF8, false
 		case marc8OK:
 			return CharsetMARC8, true

@@ -76,6 +76,7 @@ func TestMislabelledCharsets(t *testing.T) {
 		{"honest UTF-8, decomposed", 'a', "Ai\u0308da.", "Aïda.", false},
 		{"Latin-1 under a UTF-8 leader", 'a', "A\xefda\xff", "Aïdaÿ", true},
 		{"invalid MARC-8 means Latin-1", ' ', "Stra\xdfe", "Straße", true},
+		{"7-bit EACC under a UTF-8 leader", 'a', "\x1b$1!4&'Qg\x1b(B", "加缪", true},
 	}
 	for _, c := range cases {
 		r := build(c.leader9, c.value)

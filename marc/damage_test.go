@@ -85,6 +85,7 @@ func TestDamagedISO2709(t *testing.T) {
 		{"missing record terminator at end", cat(one, two[:len(two)-1]), 2, 0, "missing record terminator"},
 		{"non-digit directory length", cat(set(one, 24+3, "00x2"), two), 2, 0, "directory"},
 		{"directory start beyond data", cat(set(one, 24+12+7, "09999"), two), 2, 0, "directory"},
+		{"missing field terminator", cat(missingFT(one), two), 2, 0, "field terminator"},
 		{"bad indicator", cat(bytes.Replace(one, []byte("\x1e10\x1f"), []byte("\x1e\x0a0\x1f"), 1), two), 2, 0, "bad indicator"},
 		{"truncated garbage at end", cat(one, []byte("0012")), 1, 1, ""},
 		{"no directory terminator", cat(bytes.ReplaceAll(one, []byte{0x1e}, []byte{'x'}), two), 1, 1, ""},
@@ -249,4 +250,22 @@ func TestJSONHostile(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+}
+
+// missingFT removes the field terminator after 001 and shortens the
+// directory entries to match, as a writer that forgot it would.
+func missingFT(rec []byte) []byte {
+	r, _, _ := Decode(rec)
+	var out []byte
+	out, _ = Encode(r)
+	i := bytes.Index(out, []byte("id-One\x1e"))
+	out = append(out[:i+6:i+6], out[i+7:]...)
+	// 001 is now one byte shorter: its entry says 7 (0007), others start one earlier.
+	dir := out[24:]
+	copy(dir[3:7], "0006")
+	for e := 12; dir[e] != 0x1e; e += 12 {
+		start, _ := atoiDigits(dir[e+7 : e+12])
+		putDigits(dir[e+7:e+12], start-1)
+	}
+	return out
 }

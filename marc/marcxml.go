@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Namespace is the MARC 21 slim (MARCXML) namespace.
@@ -18,9 +20,11 @@ const Namespace = "http://www.loc.gov/MARC21/slim"
 const maxXMLDepth = 32
 
 // XMLReader reads MARCXML (MARC 21 slim) records: a collection, a single
-// record, or records embedded in another document (an SRU response). It
-// matches elements by local name, so prefixed (marc:record) and
-// unprefixed documents read alike.
+// record, or records embedded in another document (an SRU response). A
+// record is a "record" element in the MARC 21 slim namespace or in none,
+// so prefixed (marc:record) and unprefixed documents read alike and SRU's
+// own zs:record wrappers are passed over. Documents may be in UTF-8 or
+// declare ISO-8859-1 or windows-1252.
 //
 // Reference: MARC 21 XML Schema, http://www.loc.gov/standards/marcxml/.
 type XMLReader struct {
@@ -43,6 +47,7 @@ func NewXMLReader(r io.Reader) *XMLReader {
 	lim := &budgetReader{r: r}
 	d := xml.NewDecoder(bufio.NewReaderSize(lim, 4096))
 	d.Strict = true
+	d.CharsetReader = charsetReader
 	return &XMLReader{lim: lim, dec: d}
 }
 
@@ -89,7 +94,7 @@ func (r *XMLReader) Read() (*Record, error) {
 		if err != nil {
 			return nil, r.fail(err)
 		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "record" {
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "record" && (se.Name.Space == "" || se.Name.Space == Namespace) {
 			r.n++
 			p := &problems{record: r.n, offset: -1}
 			rec, err := r.readRecord(p)
@@ -411,4 +416,18 @@ func (x *XMLWriter) escape(s string) {
 		last = i
 	}
 	x.w.WriteString(s[last:])
+}
+
+// charsetReader lets the XML decoder read documents that declare a Latin
+// charset; others are refused with a clear error.
+func charsetReader(label string, input io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "iso-8859-1", "latin1", "iso8859-1", "l1":
+		return charmap.ISO8859_1.NewDecoder().Reader(input), nil
+	case "windows-1252", "cp1252":
+		return charmap.Windows1252.NewDecoder().Reader(input), nil
+	case "us-ascii", "ascii":
+		return input, nil
+	}
+	return nil, fmt.Errorf("unsupported XML encoding %q", label)
 }

@@ -218,3 +218,35 @@ func TestSampleDanMARCRecord(t *testing.T) {
 		t.Errorf("001 with subfield delimiters should read as a data field: %+v", f)
 	}
 }
+
+// TestSRUResponse reads the MARCXML records out of an SRU searchRetrieve
+// response (yaz-ztest's), passing over SRU's own record elements.
+func TestSRUResponse(t *testing.T) {
+	data, err := os.ReadFile("testdata/sru-searchRetrieve-1.2.xml.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewXMLReader(bytes.NewReader(data))
+	recs := readAll(t, r)
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want 2", len(recs))
+	}
+	if got := recs[0].Title(); got != "How to program a computer" {
+		t.Errorf("record 1 title %q", got)
+	}
+	if len(r.Problems()) != 0 {
+		t.Errorf("problems: %v", r.Problems())
+	}
+}
+
+func TestXMLLatin1Declared(t *testing.T) {
+	doc := "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<record><leader>00000nam a2200000 a 4500</leader>" +
+		"<datafield tag=\"245\" ind1=\"1\" ind2=\"0\"><subfield code=\"a\">Str\xe6k\xf8velser</subfield></datafield></record>"
+	recs, err := readXML(doc, nil)
+	if err != nil || len(recs) != 1 || recs[0].Title() != "Strækøvelser" {
+		t.Fatalf("%v %v", recs, err)
+	}
+	if _, err := readXML(`<?xml version="1.0" encoding="EBCDIC"?><record/>`, nil); err == nil || !strings.Contains(err.Error(), "EBCDIC") {
+		t.Errorf("unsupported encoding: %v", err)
+	}
+}
