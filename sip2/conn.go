@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 )
@@ -59,6 +60,12 @@ func (c *conn) wake() { c.nc.SetReadDeadline(time.Now()) }
 func (c *conn) serve() {
 	defer c.s.release(c)
 	defer c.close()
+	defer func() {
+		// A panic in a Session method ends this connection, not the server.
+		if v := recover(); v != nil {
+			c.log.Error("sip2: panic serving connection", "login", c.login, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
 	c.log.Debug("sip2: connection opened")
 	loginBy := time.Now().Add(orDuration(c.s.LoginTimeout, 60*time.Second))
 	idle := orDuration(c.s.IdleTimeout, 10*time.Minute)

@@ -82,3 +82,26 @@ func TestReaderRefusesLarge(t *testing.T) {
 		t.Errorf("read %d bytes before giving up", src.n)
 	}
 }
+
+// FuzzReader: framing never panics, never returns a message over the limit
+// or containing a terminator.
+func FuzzReader(f *testing.F) {
+	for _, s := range []string{"9900302.00\r\n941\r", "\n\xff\xfb\x01\xff\xfa\x18\xff\xf0x\r", "\r\r\n\n", strings.Repeat("A", 300) + "\rB\r"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := NewReader(strings.NewReader(string(b)), 128)
+		for i := 0; i < len(b)+1; i++ {
+			m, err := r.ReadMessage()
+			if err != nil {
+				if errors.Is(err, ErrTooLarge) {
+					continue
+				}
+				return
+			}
+			if len(m) > 128 || strings.ContainsAny(string(m), "\r\n") {
+				t.Fatalf("bad message %q", m)
+			}
+		}
+	})
+}

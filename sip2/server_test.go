@@ -3,6 +3,7 @@ package sip2_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -409,5 +410,57 @@ func TestShutdown(t *testing.T) {
 	}
 	if !k.closed() {
 		t.Error("idle connection open after Shutdown")
+	}
+}
+
+// panicky is a Session whose item information panics.
+type panicky struct{ sip2.Session }
+
+func (panicky) ItemInformation(context.Context, *sip2.ItemInformation) (*sip2.ItemInformationResponse, error) {
+	panic("bug in a backend")
+}
+
+type panickyBackend struct{ b *memory.Backend }
+
+func (p panickyBackend) Login(ctx context.Context, l, pw string, ci sip2.ConnInfo) (sip2.Session, error) {
+	s, err := p.b.Login(ctx, l, pw, ci)
+	if err != nil {
+		return nil, err
+	}
+	return panicky{s}, nil
+}
+
+// TestHostileTerminal: a panicking session closes only its connection; a
+// message cut off by a closed connection is never run; huge field counts get
+// 96.
+func TestHostileTerminal(t *testing.T) {
+	_, addr := startServer(t, panickyBackend{fixture()}, nil)
+	k := dialKiosk(t, addr)
+	k.login(kioskLogin, kioskPass)
+	k.send("17" + date + "AONORTH|ABNI0001|\r")
+	if !k.closed() {
+		t.Error("connection open after a panic")
+	}
+	dialKiosk(t, addr).login(kioskLogin, kioskPass) // the server lives on
+
+	b := fixture()
+	_, addr = startServer(t, b, nil)
+	k = dialKiosk(t, addr)
+	k.login(kioskLogin, kioskPass)
+	k.send("11YN" + date + "                  AONORTH|AAN0001|ABNI0009|AC|AD1234|") // no CR
+	k.c.(*net.TCPConn).CloseWrite()
+	if !k.closed() {
+		t.Error("connection open after the terminal closed")
+	}
+	if it, _ := b.Item("NI0009"); it.Checkouts != 0 {
+		t.Error("a message without its terminator was run")
+	}
+	k = dialKiosk(t, addr)
+	k.login(kioskLogin, kioskPass)
+	if got := k.roundTrip("23001" + date + strings.Repeat("|", 3000) + "\r"); got != "96" {
+		t.Errorf("huge field count: %q", got)
+	}
+	if got := k.roundTrip("\xff\xfb\x01\xff\xfd\x039900302.00\r"); !strings.HasPrefix(got, "98") {
+		t.Errorf("telnet negotiation before a 99: %q", got)
 	}
 }

@@ -157,6 +157,11 @@ func parse(path string) (*spec, error) {
 			return nil, bad("cannot parse")
 		}
 	}
+	for _, m := range s.msgs {
+		if len(m.vars) > 64 {
+			return nil, fmt.Errorf("%s: message %s has over 64 variable fields", path, m.code)
+		}
+	}
 	if len(s.status) != 14 || len(s.supported) != 16 {
 		return nil, fmt.Errorf("%s: want 14 status positions and 16 supported messages", path)
 	}
