@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -70,6 +71,13 @@ func (e *HTTPError) Error() string {
 // ErrUnexpectedResponse is returned (wrapped) when a responder answers with
 // a different service's response.
 var ErrUnexpectedResponse = errors.New("ncip: unexpected response")
+
+// ErrIncompleteResponse is returned (wrapped), beside the response, when a
+// responder answers without an element the schema requires and a caller
+// would dereference, such as LookupUserResponse/UserId. Missing choices
+// (a CheckOutItemResponse without DateDue) are tolerated, as real
+// responders send them (reference/ncip-ill.md §1.4).
+var ErrIncompleteResponse = errors.New("ncip: incomplete response")
 
 // do sends req and decodes a response of type Resp.
 func do[Resp Response](ctx context.Context, c *Client, req Request) (Resp, error) {
@@ -135,6 +143,9 @@ func do[Resp Response](ctx context.Context, c *Client, req Request) (Resp, error
 	}
 	if resp.StatusCode >= 400 {
 		return zero, &HTTPError{StatusCode: resp.StatusCode}
+	}
+	if err := check(reflect.ValueOf(r), r.ServiceName(), false); err != nil {
+		return r, fmt.Errorf("%w: %s", ErrIncompleteResponse, strings.TrimPrefix(err.Error(), "ncip: "))
 	}
 	return r, nil
 }

@@ -226,6 +226,22 @@ func TestClientResponses(t *testing.T) {
 		t.Errorf("wrong service answered: err = %v", err)
 	}
 
+	// Shapes seen from real responders (reference/ncip-ill.md §1.4).
+	answer(200, []byte(`<NCIPMessage><CheckOutItemResponse><ItemId><ItemIdentifierValue>I</ItemIdentifierValue></ItemId><UserId><UserIdentifierValue>U</UserIdentifierValue></UserId></CheckOutItemResponse></NCIPMessage>`), 0)
+	if r, err = c.CheckOutItem(ctx, co); err != nil || !r.DateDue.IsZero() {
+		t.Errorf("CheckOutItemResponse without DateDue: %v", err)
+	}
+	answer(200, []byte(`<NCIPMessage><CheckOutItemResponse/></NCIPMessage>`), 0)
+	if _, err = c.CheckOutItem(ctx, co); !errors.Is(err, ErrIncompleteResponse) {
+		t.Errorf("empty CheckOutItemResponse: err = %v", err)
+	}
+	answer(200, []byte(`<NCIPMessage><CheckOutItemResponse><Problem><ProblemType>UserBlocked</ProblemType></Problem><ItemId><ItemIdentifierValue>I</ItemIdentifierValue></ItemId></CheckOutItemResponse></NCIPMessage>`), 0)
+	_, err = c.CheckOutItem(ctx, co)
+	var pr *Problem
+	if !errors.As(err, &pr) || !Match(pr.Type.Value, ProblemUserBlocked) {
+		t.Errorf("Problem beside data: err = %v", err)
+	}
+
 	answer(500, []byte(`<Problem><message>java.lang.NullPointerException</message></Problem>`), 0)
 	_, err = c.CheckOutItem(ctx, co)
 	var he *HTTPError
