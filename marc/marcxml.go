@@ -2,6 +2,7 @@ package marc
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -323,7 +324,24 @@ func (x *XMLWriter) Write(rec *Record) error {
 		x.w.WriteString(`<collection xmlns="` + Namespace + `">`)
 	}
 	x.nl("")
-	x.w.WriteString("<record>")
+	x.record(rec, false)
+	return x.err()
+}
+
+// err reports a write error of the underlying writer.
+func (x *XMLWriter) err() error {
+	_, err := x.w.Write(nil)
+	return err
+}
+
+// record writes one record element, with the namespace declaration when
+// it stands alone.
+func (x *XMLWriter) record(rec *Record, standalone bool) {
+	if standalone {
+		x.w.WriteString(`<record xmlns="` + Namespace + `">`)
+	} else {
+		x.w.WriteString("<record>")
+	}
 	x.nl("  ")
 	x.w.WriteString("<leader>")
 	x.escape(string(rec.Leader[:]))
@@ -362,8 +380,29 @@ func (x *XMLWriter) Write(rec *Record) error {
 		x.w.WriteString("</datafield>")
 	}
 	x.nl("")
-	_, err := x.w.WriteString("</record>")
-	return err
+	x.w.WriteString("</record>")
+}
+
+// MarshalXML returns rec as one MARCXML record element with its namespace
+// declaration (as an SRU response's recordData carries it), without an
+// XML declaration; its text is written as XMLWriter writes it.
+func MarshalXML(rec *Record) []byte {
+	var b bytes.Buffer
+	x := NewXMLWriter(&b)
+	x.record(rec, true)
+	x.w.Flush()
+	return b.Bytes()
+}
+
+// DecodeXML decodes the first MARCXML record in data (a record element, a
+// collection, or a document that holds records).
+func DecodeXML(data []byte) (*Record, []Problem, error) {
+	r := NewXMLReader(bytes.NewReader(data))
+	rec, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, errors.New("marc: no MARCXML record found")
+	}
+	return rec, r.Problems(), err
 }
 
 // Close ends the collection and flushes the output.

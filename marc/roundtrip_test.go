@@ -250,3 +250,19 @@ func TestXMLLatin1Declared(t *testing.T) {
 		t.Errorf("unsupported encoding: %v", err)
 	}
 }
+
+func TestMarshalXMLSingleRecord(t *testing.T) {
+	rec := readFile(t, "testdata/diacritics.xml")[0]
+	out := MarshalXML(rec)
+	if !bytes.HasPrefix(out, []byte(`<record xmlns="http://www.loc.gov/MARC21/slim">`)) || !bytes.HasSuffix(out, []byte("</record>")) {
+		t.Errorf("not a standalone record element:\n%s", out)
+	}
+	back, probs, err := DecodeXML(out)
+	if err != nil || len(probs) != 0 {
+		t.Fatalf("%v %v", err, probs)
+	}
+	sameRecords(t, "MarshalXML", []*Record{rec}, []*Record{back}, true)
+	if _, _, err := DecodeXML([]byte("<collection/>")); err == nil {
+		t.Error("DecodeXML of an empty collection: no error")
+	}
+}
