@@ -49,6 +49,8 @@ func oracleItems() []oracleItem {
 		code := uint32(e >> 32)
 		in := []byte{esc, '$', '1', byte(code >> 16), byte(code >> 8), byte(code), esc, '(', 'B'}
 		items = append(items, oracleItem{set: finalEACC, code: code, in: in})
+		in = []byte{esc, '$', ')', '1', byte(code>>16) | 0x80, byte(code>>8) | 0x80, byte(code) | 0x80, esc, ')', 'E'}
+		items = append(items, oracleItem{set: finalEACC, g1: true, code: code | 0x808080, in: in})
 	}
 	return items
 }
@@ -66,7 +68,7 @@ func yazDifference(it oracleItem, ours, yaz string) string {
 }
 
 // TestMARC8AgainstYAZ decodes every code point of every MARC-8 set (in G0
-// and G1 for the single-byte sets, G0 for EACC) with our decoder and with
+// and G1, EACC included) with our decoder and with
 // yaz-marcdump -f marc8 -t utf8, and compares. The characters travel as
 // subfields of MARC-8 records (yaz-iconv itself loses a character each
 // time its output buffer fills, so it cannot check thousands in one run).
