@@ -49,6 +49,12 @@ type gateway struct {
 	mux     *http.ServeMux
 	servers []*http.Server
 
+	// waitFor are further conditions /healthz requires, each returning nil
+	// once its part is up: the simulated members of the demo register here
+	// when they land (DESIGN.md: "every listener and (in the demo) every
+	// simulated member is up").
+	waitFor []func() error
+
 	// addrs are the bound addresses by listener name, once listening.
 	addrs    map[string]string
 	up       atomic.Bool // every listener is serving
@@ -97,7 +103,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	b := broker.New(brokerOptions(cfg, g.store, log))
 
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(g.metrics.unary),
+		grpc.ChainUnaryInterceptor(g.metrics.unary, logUnary(log)),
 		grpc.ChainStreamInterceptor(g.metrics.stream),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(4 << 20),
@@ -205,6 +211,12 @@ func (g *gateway) healthz(w http.ResponseWriter, r *http.Request) {
 	case !g.up.Load():
 		http.Error(w, "starting", http.StatusServiceUnavailable)
 	default:
+		for _, check := range g.waitFor {
+			if err := check(); err != nil {
+				http.Error(w, "starting: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		io.WriteString(w, "ok\n")
 	}
 }
@@ -214,6 +226,12 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	if !g.up.Load() || g.stopping.Load() {
 		g.healthz(w, r)
 		return
+	}
+	for _, check := range g.waitFor {
+		if err := check(); err != nil {
+			http.Error(w, "starting: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()

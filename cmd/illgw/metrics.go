@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"runtime"
 	"runtime/debug"
@@ -60,9 +61,22 @@ func newMetrics(version, commit string) *metrics {
 	return m
 }
 
+// Release builds may set these with
+// -ldflags "-X main.releaseVersion=v1.0.0 -X main.releaseCommit=abc123";
+// otherwise the build information Go records is used.
+var releaseVersion, releaseCommit string
+
 // buildVersion returns the module version and VCS revision the binary was
 // built from, as `go version -m` shows them.
 func buildVersion() (version, commit string) {
+	defer func() {
+		if releaseVersion != "" {
+			version = releaseVersion
+		}
+		if releaseCommit != "" {
+			commit = releaseCommit
+		}
+	}()
 	version, commit = "(devel)", "unknown"
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -150,4 +164,19 @@ func (m *metrics) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerI
 	err := h(srv, ss)
 	m.observe(ss.Context(), info.FullMethod, start, err)
 	return err
+}
+
+// logUnary logs each broker call at debug level: method, protocol, code and
+// duration, never the request (it may carry PINs and passwords).
+func logUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if !log.Enabled(ctx, slog.LevelDebug) {
+			return h(ctx, req)
+		}
+		start := time.Now()
+		resp, err := h(ctx, req)
+		log.DebugContext(ctx, "grpc call", "method", info.FullMethod, "protocol", protocolOf(ctx),
+			"code", status.Code(err).String(), "duration", time.Since(start))
+		return resp, err
+	}
 }
