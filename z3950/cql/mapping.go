@@ -359,3 +359,29 @@ func (m *Mapping) prefixFor(uri string) string {
 	}
 	return "cql"
 }
+
+// Sets returns the mapping's context sets as (prefix, URI) pairs, sorted by prefix.
+func (m *Mapping) Sets() [][2]string {
+	var out [][2]string
+	for p, u := range m.sets {
+		out = append(out, [2]string{p, u})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// Indexes returns the mapped indexes ("dc.title", ...) in file order, wildcards excluded.
+func (m *Mapping) Indexes() []string {
+	var out []string
+	for k := range m.entries {
+		if strings.HasPrefix(k, "index.") && !strings.HasSuffix(k, ".*") {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return m.line[out[i]] < m.line[out[j]] })
+	for i, k := range out {
+		set, name, _ := strings.Cut(k[len("index."):], ".")
+		out[i] = set + "." + caseOf(name)
+	}
+	return out
+}
