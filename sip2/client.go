@@ -31,7 +31,8 @@ var ErrClientClosed = errors.New("sip2: client closed")
 type Client struct {
 	// Addr is the ACS's host:port. Required.
 	Addr string
-	// TLSConfig, when set, makes connections TLS.
+	// TLSConfig, when set, makes connections TLS. An empty ServerName
+	// means the host of Addr.
 	TLSConfig *tls.Config
 	// Dial opens connections. Nil means a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -210,7 +211,14 @@ func (c *Client) dial(ctx context.Context) (*clientConn, error) {
 		return nil, fmt.Errorf("sip2: dial %s: %w", c.Addr, err)
 	}
 	if c.TLSConfig != nil {
-		tc := tls.Client(nc, c.TLSConfig)
+		cfg := c.TLSConfig
+		if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+			cfg = cfg.Clone()
+			if host, _, err := net.SplitHostPort(c.Addr); err == nil {
+				cfg.ServerName = host
+			}
+		}
+		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("sip2: TLS with %s: %w", c.Addr, err)

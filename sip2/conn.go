@@ -337,7 +337,10 @@ func hasTrailer(raw []byte) bool {
 
 // redact returns raw for a log line with the values of AC (terminal
 // password), AD (patron PIN) and CO (login password) masked. A message whose
-// layout is unknown is logged by length only.
+// layout is unknown is logged by length only. In the piece before the first
+// '|' (fixed part and first field) a secret identifier is looked for
+// anywhere, since a terminal that gets the fixed part wrong shifts the first
+// field; this may mask a little more than needed (a currency "CAD").
 func redact(raw []byte) string {
 	if len(raw) < 2 {
 		return string(raw)
@@ -346,20 +349,32 @@ func redact(raw []byte) string {
 	if m == nil || len(raw) < 2+m.fixedLen() {
 		return "<" + strconv.Itoa(len(raw)) + " bytes, unparsed>"
 	}
-	start := 2 + m.fixedLen()
-	out := append([]byte(nil), raw[:start]...)
-	for i, seg := range bytes.Split(raw[start:], []byte{'|'}) {
-		if i > 0 {
+	end := bytes.IndexByte(raw, '|')
+	if end < 0 {
+		end = len(raw)
+	}
+	out := append([]byte(nil), raw[:end]...)
+	cut := len(out)
+	for _, id := range []string{FieldTerminalPassword, FieldPatronPassword, FieldLoginPassword} {
+		if i := bytes.Index(out[2:], []byte(id)); i >= 0 && 2+i+2 < cut {
+			cut = 2 + i + 2
+		}
+	}
+	if cut < len(out) {
+		out = append(out[:cut], "***"...)
+	}
+	if end < len(raw) {
+		for _, seg := range bytes.Split(raw[end+1:], []byte{'|'}) {
 			out = append(out, '|')
-		}
-		if len(seg) >= 2 && IsSecret(string(seg[:2])) {
-			out = append(out, seg[:2]...)
-			if len(seg) > 2 {
-				out = append(out, "***"...)
+			if len(seg) >= 2 && IsSecret(string(seg[:2])) {
+				out = append(out, seg[:2]...)
+				if len(seg) > 2 {
+					out = append(out, "***"...)
+				}
+				continue
 			}
-			continue
+			out = append(out, seg...)
 		}
-		out = append(out, seg...)
 	}
 	return string(bytes.ToValidUTF8(out, []byte("?")))
 }
