@@ -172,11 +172,11 @@ func jsonIndicator(tag, s string, p *problems) byte {
 	return ' '
 }
 
-// JSONWriter writes records as a JSON array of MARC-in-JSON objects, one
-// record per line.
+// JSONWriter writes records as MARC-in-JSON objects, one per line
+// (concatenated, as yaz-marcdump -o json writes them; a one-record file is
+// exactly what yaz-marcdump -i json reads).
 type JSONWriter struct {
-	w       *bufio.Writer
-	started bool
+	w *bufio.Writer
 }
 
 // NewJSONWriter returns a MARC-in-JSON writer to w.
@@ -188,24 +188,13 @@ func (j *JSONWriter) Write(rec *Record) error {
 	if err != nil {
 		return err
 	}
-	if !j.started {
-		j.started = true
-		j.w.WriteString("[\n")
-	} else {
-		j.w.WriteString(",\n")
-	}
-	_, err = j.w.Write(b)
+	j.w.Write(b)
+	_, err = j.w.WriteString("\n")
 	return err
 }
 
-// Close ends the array and flushes the output.
-func (j *JSONWriter) Close() error {
-	if !j.started {
-		j.w.WriteString("[")
-	}
-	j.w.WriteString("\n]\n")
-	return j.w.Flush()
-}
+// Close flushes the output.
+func (j *JSONWriter) Close() error { return j.w.Flush() }
 
 // MarshalJSON returns rec as one MARC-in-JSON object. Strings that are not
 // valid UTF-8 have their bad bytes replaced by U+FFFD, as encoding/json does.

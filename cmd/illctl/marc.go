@@ -50,11 +50,21 @@ func runMarc(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.StringVar(&to, "to", "marcxml", "output format: iso2709, marcxml, json or text")
 	}
 	charset := fs.String("charset", "auto", "input charset: auto, marc8, utf8 or latin1")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	// Flags may come before or after the file names.
+	var files []string
+	for rest := args[1:]; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
 		}
-		return 2
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		files = append(files, rest[0])
+		rest = rest[1:]
 	}
 	cs, ok := marc.ParseCharset(*charset)
 	if !ok {
@@ -81,7 +91,6 @@ func runMarc(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "illctl marc: unknown output format %q\n", to)
 		return 2
 	}
-	files := fs.Args()
 	if len(files) == 0 {
 		files = []string{"-"}
 	}

@@ -149,7 +149,7 @@ func TestMarcFormatsRoundTrip(t *testing.T) {
 		if st != 0 {
 			t.Fatalf("%s: status %d", format, st)
 		}
-		back, errs, st := runMarcCmd(t, []byte(conv), "convert", "-from", format, "-to", "text")
+		back, errs, st := runMarcCmd(t, []byte(conv), "convert", "-", "-from", format, "-to", "text")
 		if st != 0 || errs != "" {
 			t.Errorf("%s back: status %d, stderr %s", format, st, errs)
 		}
