@@ -147,3 +147,30 @@ func TestOpenInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddedDedupExpiry moves the store's clock past DedupTTL: the sweep
+// drops the dedup record and the key no longer replays.
+func TestEmbeddedDedupExpiry(t *testing.T) {
+	ctx := context.Background()
+	s := openTestEmbedded(t, filepath.Join(t.TempDir(), "state.db"), Options{})
+	e := s.(*embedded)
+	m := Mutation{LoanID: "EXP", Data: []byte("x"), DedupKey: "k"}
+	if _, err := s.Apply(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Apply(ctx, m); err != nil || !r.Replayed {
+		t.Fatalf("retry within DedupTTL = %+v, %v", r, err)
+	}
+	e.now = func() time.Time { return time.Now().Add(DedupTTL + time.Minute) }
+	if _, err := s.Apply(ctx, m); !errors.Is(err, ErrExists) {
+		t.Fatalf("retry after DedupTTL: %v, want ErrExists (the key is forgotten)", err)
+	}
+	if err := e.sweep(); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	e.db.View(func(tx *bolt.Tx) error { n = e.part(tx, s.PartitionOf("EXP"), bDedup).Stats().KeyN; return nil })
+	if n != 0 {
+		t.Fatalf("%d dedup records left after the sweep", n)
+	}
+}
