@@ -82,6 +82,9 @@ func (c *conn) serve() {
 			return
 		}
 		raw, err := c.r.ReadMessage()
+		if err == nil && c.s.MatchTerminator {
+			c.term = []byte(c.r.Terminator())
+		}
 		if err != nil {
 			if errors.Is(err, ErrTooLarge) {
 				c.log.Warn("sip2: message over the size limit skipped", "limit", c.codec.MaxMessage)

@@ -23,9 +23,10 @@ var ErrStreamBroken = errors.New("sip2: no terminator within 1 MiB, closing")
 // terminator and returns an error wrapping ErrTooLarge, so the caller may
 // answer 96 and read on.
 type Reader struct {
-	br  *bufio.Reader
-	max int
-	buf []byte
+	br   *bufio.Reader
+	max  int
+	buf  []byte
+	term string
 }
 
 // NewReader returns a Reader of r refusing messages over max bytes (0 means
@@ -55,6 +56,13 @@ func (r *Reader) ReadMessage() ([]byte, error) {
 			return nil, err
 		}
 		if c == '\r' || c == '\n' {
+			r.term = string(c)
+			if c == '\r' && r.br.Buffered() > 0 {
+				if b, _ := r.br.Peek(1); b[0] == '\n' {
+					r.br.ReadByte()
+					r.term = "\r\n"
+				}
+			}
 			return r.buf, nil
 		}
 		if len(r.buf) == r.max {
@@ -110,6 +118,10 @@ func (r *Reader) skipIAC() error {
 	}
 	return err
 }
+
+// Terminator returns how the last message ReadMessage returned ended: "\r",
+// "\n" or "\r\n" (when the LF had arrived with the CR).
+func (r *Reader) Terminator() string { return r.term }
 
 // discard skips the rest of an over-long message up to its terminator.
 func (r *Reader) discard() error {

@@ -105,3 +105,12 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestReaderTerminator(t *testing.T) {
+	r := NewReader(strings.NewReader("a\r\nb\rc\nd\r"), 0)
+	for _, want := range []string{"\r\n", "\r", "\n", "\r"} {
+		if _, err := r.ReadMessage(); err != nil || r.Terminator() != want {
+			t.Errorf("terminator %q, want %q (%v)", r.Terminator(), want, err)
+		}
+	}
+}

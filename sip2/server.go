@@ -67,6 +67,11 @@ type Server struct {
 	// format"); set "\r\n" for terminals that wait for CRLF. Requests may
 	// end in CR, LF or CRLF whatever this says.
 	Terminator string
+	// MatchTerminator answers each request with the terminator it came
+	// with (CR, LF or CRLF), for terminals such as Koha's emulator that
+	// send CRLF and wait for it. Terminator is then used for 96s sent for
+	// over-long messages only.
+	MatchTerminator bool
 	// RequireErrorDetection answers 96 to requests without a checksum.
 	// Otherwise error detection follows each request: a request with AY
 	// and AZ gets a response with them.
