@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"testing"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/illgw/illgw/internal/testenv"
 )
 
@@ -38,6 +40,30 @@ func TestJSONAgainstYAZ(t *testing.T) {
 				back[0].Leader[9] = rec.Leader[9] // YAZ's MARCXML always says UTF-8
 			}
 			sameRecords(t, name+" through yaz", []*Record{rec}, back, false)
+		}
+	}
+}
+
+// TestTextAgainstYAZ: TextWriter writes what yaz-marcdump's line format
+// shows, once both are in NFC.
+func TestTextAgainstYAZ(t *testing.T) {
+	yaz := testenv.Require(t, "yaz-marcdump", "yaz")
+	for _, name := range []string{"collection-opera-43.xml", "collection-namemrc.xml"} {
+		want, err := exec.Command(yaz, "-i", "marcxml", "testdata/"+name).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		w := NewTextWriter(&got)
+		for _, rec := range readFile(t, "testdata/"+name) {
+			l9 := rec.Leader[9]
+			ToUTF8(rec, CharsetUTF8)
+			rec.Leader[9] = l9
+			w.Write(rec)
+		}
+		w.Close()
+		if norm.NFC.String(string(want)) != got.String() {
+			t.Errorf("%s: text output differs from yaz-marcdump's", name)
 		}
 	}
 }

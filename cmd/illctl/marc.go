@@ -20,8 +20,9 @@ const marcUsage = `usage:
   illctl marc keys [-from iso2709|marcxml|json] [-charset auto|marc8|utf8|latin1] [FILE...]
 
 Reads FILEs (standard input when none or "-") and writes to standard output,
-always as UTF-8 (NFC). The input charset comes from leader/09, checked
-against the data, unless -charset says otherwise. Damaged records are
+always as UTF-8 (NFC). The charset of ISO 2709 input comes from leader/09,
+checked against the data, unless -charset says otherwise; MARCXML and JSON
+input is Unicode. Damaged records are
 repaired where possible, with a warning on standard error naming the record.
 Exit status: 0 when every record was read (repaired or not), 1 when a record
 had to be dropped or a file could not be read, 2 for usage errors.
@@ -93,6 +94,11 @@ func runMarc(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if len(files) == 0 {
 		files = []string{"-"}
+	}
+	if cs == marc.CharsetAuto && *from != "iso2709" {
+		// XML and JSON text is Unicode whatever leader/09 says (LC's own
+		// MARCXML files often leave it blank).
+		cs = marc.CharsetUTF8
 	}
 	status := 0
 	for _, name := range files {
