@@ -391,6 +391,10 @@ func testInvalid(t *testing.T, s Store) {
 			_, err := s.Apply(ctx, Mutation{LoanID: "ev", Events: make([]Event, MaxEventsPerWrite+1)})
 			return err
 		},
+		"non-UTF-8": func() error {
+			_, err := s.Apply(ctx, Mutation{LoanID: "ev", Events: []Event{{Type: "\xff"}}})
+			return err
+		},
 		"foreign event": func() error {
 			_, err := s.Apply(ctx, Mutation{LoanID: "ev", Events: []Event{{LoanID: "other"}}})
 			return err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors returned by every driver; test them with errors.Is.
@@ -121,7 +122,9 @@ type Store interface {
 	// Feed returns up to limit events of a partition with Pos > fromPos.
 	Feed(ctx context.Context, partition int, fromPos uint64, limit int) ([]Event, error)
 	// ClaimDue removes and returns up to limit timers of a partition due at
-	// or before now. A timer is returned to exactly one caller.
+	// or before now. A timer is returned to exactly one caller; a caller that
+	// dies before acting on it loses it, so the broker re-arms timers from
+	// loan state when it starts.
 	ClaimDue(ctx context.Context, partition int, now time.Time, limit int) ([]Timer, error)
 
 	// PutTTL stores value under key until ttl passes.
@@ -237,6 +240,9 @@ func checkMutation(m *Mutation) error {
 		}
 		if len(e.Data) > MaxDataLen || len(e.Type) > MaxIDLen || len(e.Actor) > MaxIDLen {
 			return fmt.Errorf("%w: event %d too large", ErrInvalid, i)
+		}
+		if !utf8.ValidString(e.Type) || !utf8.ValidString(e.Actor) {
+			return fmt.Errorf("%w: event %d type or actor is not UTF-8", ErrInvalid, i)
 		}
 	}
 	if m.DedupKey != "" {
