@@ -22,9 +22,12 @@ type InitInfo struct {
 	// Auth is idAuthentication as sent (nil when absent). Never log its Password or Open.
 	Auth               *Auth
 	ImplementationName string
-	// UTF8 reports that the client negotiated UTF-8 (Charset-3) or uses SRU; records should
-	// then be sent as UTF-8.
+	// UTF8 reports that the client negotiated UTF-8 with Charset-3.
 	UTF8 bool
+	// MARC8 asks for MARC records in MARC-8 for the whole association: set when the server is
+	// configured to serve MARC-8 (Server.MARC8) and the client did not negotiate UTF-8.
+	// Otherwise records go out as UTF-8. A backend may also decide per database.
+	MARC8 bool
 }
 
 // Session is one association's view of the catalogue. The server calls its methods one at a
@@ -80,7 +83,8 @@ type FetchRequest struct {
 	Count      int
 	Syntax     ber.OID // nil: the backend's default (USMARC)
 	ElementSet string  // "" or "F" full, "B" brief, "marcxml", ...
-	UTF8       bool
+	// MARC8 asks for MARC-8 records (see InitInfo.MARC8); false means UTF-8.
+	MARC8 bool
 }
 
 // Record is one retrieved record, or a surrogate diagnostic in its place.

@@ -61,6 +61,7 @@ type Client struct {
 	br     *bufio.Reader
 	lim    ber.Limits
 	broken error
+	addr   string
 	// Init is the target's InitializeResponse.
 	Init *InitResponse
 }
@@ -79,7 +80,7 @@ func Dial(ctx context.Context, addr string, opts *ClientOptions) (*Client, error
 		}
 		return nil, &ConnectError{Addr: addr, Err: err}
 	}
-	c := &Client{nc: nc, br: bufio.NewReaderSize(nc, 16<<10),
+	c := &Client{nc: nc, addr: addr, br: bufio.NewReaderSize(nc, 16<<10),
 		lim: ber.Limits{MaxSize: orDefault(opts.MaxPDUSize, ber.DefaultTargetPDU)}}
 	name := opts.ImplementationName
 	if name == "" {

@@ -228,3 +228,34 @@ func TestClientAgainstOwnServer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPoolReusesHealthyClients(t *testing.T) {
+	srv := &z3950.Server{Backend: sampleBackend(t)}
+	addr := startServer(t, srv)
+	p := &z3950.Pool{}
+	defer p.Close()
+	ctx := ctxT(t)
+	c1, err := p.Get(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c1.Search(ctx, []string{"Default"}, z3950.Query{RPN: mustPQF(t, "computer")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.Put(c1)
+	c2, err := p.Get(ctx, addr)
+	if err != nil || c2 != c1 {
+		t.Fatalf("pool dialled again instead of reusing: %v", err)
+	}
+	// A client that timed out is not handed back out.
+	short, cancel := context.WithTimeout(ctx, time.Nanosecond)
+	defer cancel()
+	<-short.Done()
+	_, _ = c2.Search(short, []string{"Default"}, z3950.Query{RPN: mustPQF(t, "computer")}, nil)
+	p.Put(c2)
+	c3, err := p.Get(ctx, addr)
+	if err != nil || c3 == c2 {
+		t.Fatalf("broken client reused: %v", err)
+	}
+	p.Put(c3)
+}

@@ -25,9 +25,10 @@ type conn struct {
 	busy atomic.Bool
 
 	sess       Session
-	msgSize    int // negotiated preferredMessageSize
-	recordSize int // negotiated exceptionalRecordSize
-	utf8       bool
+	msgSize    int            // negotiated preferredMessageSize
+	recordSize int            // negotiated exceptionalRecordSize
+	utf8       bool           // Charset-3 negotiated UTF-8
+	marc8      bool           // records in MARC-8 (Server.MARC8 and no UTF-8 negotiated)
 	sets       map[string]int // result set name -> hit count
 }
 

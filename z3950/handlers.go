@@ -1,6 +1,7 @@
 package z3950
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/illgw/illgw/z3950/ber"
@@ -38,10 +39,11 @@ func (c *conn) handleInit(req *InitRequest) bool {
 		c.utf8 = true
 		resp.Charset = &CharsetProposal{UTF8: true, RecordsInSelectedCharSets: req.Charset.RecordsInSelectedCharSets}
 	}
+	c.marc8 = c.srv.MARC8 && !c.utf8
 	ctx, cancel := c.ctx()
 	defer cancel()
 	sess, err := c.srv.Backend.Init(ctx, &InitInfo{
-		RemoteAddr: c.nc.RemoteAddr(), Auth: req.Auth, ImplementationName: req.ImplementationName, UTF8: c.utf8,
+		RemoteAddr: c.nc.RemoteAddr(), Auth: req.Auth, ImplementationName: req.ImplementationName, UTF8: c.utf8, MARC8: c.marc8,
 	})
 	if err != nil || resp.Version == 0 {
 		d := Diagnostic{Code: 1, AddInfo: "no common protocol version"}
@@ -69,6 +71,9 @@ func (c *conn) handleInit(req *InitRequest) bool {
 	if resp.Charset != nil {
 		offer |= OptNegotiation
 	}
+	if c.srv.MapCQL != nil {
+		offer |= OptQueryType104
+	}
 	resp.Options = req.Options & offer
 	resp.Result = true
 	return c.send(resp)
@@ -79,6 +84,20 @@ func diagExternal(d Diagnostic) *External {
 	var e ber.Encoder
 	d.encode(&e)
 	return &External{OID: OIDBib1Diag, ASN1: e.Bytes()}
+}
+
+// asDiagnostic returns err's diagnostic: a *Diagnostic, or one from an error with a
+// Diagnostic method (PQF and CQL errors), else code with no addinfo.
+func asDiagnostic(err error, code int) Diagnostic {
+	var d *Diagnostic
+	if errors.As(err, &d) {
+		return *d
+	}
+	var dg interface{ Diagnostic() *Diagnostic }
+	if errors.As(err, &dg) {
+		return *dg.Diagnostic()
+	}
+	return Diagnostic{Code: code}
 }
 
 func clamp(v, lo, hi int) int {
@@ -106,6 +125,13 @@ func (c *conn) handleSearch(req *SearchRequest) *SearchResponse {
 	}
 	if _, exists := c.sets[name]; !exists && len(c.sets) >= orDefault(c.srv.MaxResultSets, 32) {
 		return fail(Diagnostic{Code: 112, AddInfo: strconv.Itoa(len(c.sets))})
+	}
+	if req.Query.RPN == nil && c.srv.MapCQL != nil {
+		rpn, err := c.srv.MapCQL(req.Query.CQL)
+		if err != nil {
+			return fail(asDiagnostic(err, 108))
+		}
+		req.Query = Query{RPN: rpn}
 	}
 	if err := c.checkSetRefs(req.Query.RPN); err != nil {
 		return fail(*err)

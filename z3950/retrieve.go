@@ -33,7 +33,7 @@ func (c *conn) present(ctx context.Context, set string, start, count int, esn st
 		resp.Records = []NamePlusRecord{}
 		return resp
 	}
-	recs, err := c.sess.Fetch(ctx, &FetchRequest{ResultSet: set, Start: start, Count: count, Syntax: syntax, ElementSet: esn, UTF8: c.utf8})
+	recs, err := c.sess.Fetch(ctx, &FetchRequest{ResultSet: set, Start: start, Count: count, Syntax: syntax, ElementSet: esn, MARC8: c.marc8})
 	if err != nil {
 		return fail(c.diagnose("fetch", err))
 	}

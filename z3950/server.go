@@ -54,6 +54,14 @@ type Server struct {
 	// AllowedNets, when non-empty, lists the client networks allowed to connect; others are
 	// closed without a reply.
 	AllowedNets []netip.Prefix
+	// MARC8 serves MARC records in MARC-8 to clients that do not negotiate UTF-8 (old
+	// clients that need it); the backend does the conversion (FetchRequest.MARC8). false,
+	// the default, serves UTF-8 to everyone.
+	MARC8 bool
+	// MapCQL, when set, turns type-104 CQL queries into RPN before the backend sees them
+	// (e.g. a z3950/cql Mapping's Parse+ToRPN), and Init then offers queryType104. An error
+	// with a Diagnostic method is sent as that diagnostic, any other as Bib-1 108.
+	MapCQL func(cql string) (*RPNQuery, error)
 	// ImplementationName, ImplementationVersion are sent in the InitializeResponse.
 	// "" means "illgw".
 	ImplementationName    string

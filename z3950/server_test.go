@@ -15,6 +15,7 @@ import (
 
 	"github.com/illgw/illgw/internal/testenv"
 	"github.com/illgw/illgw/z3950"
+	"github.com/illgw/illgw/z3950/cql"
 	"github.com/illgw/illgw/z3950/memory"
 )
 
@@ -135,5 +136,17 @@ func TestYazClientAgainstServer(t *testing.T) {
 	fmt.Sscan(h[3], &anyHits)
 	if anyHits < 10 { // 245 $c of a tenth record also says computer
 		t.Errorf("any-word computer gives %d hits, fewer than the title search", anyHits)
+	}
+}
+
+// yaz-client sends CQL as a type-104 query; the server maps it with the shipped mapping.
+func TestYazClientCQL(t *testing.T) {
+	addr := startServer(t, &z3950.Server{Backend: sampleBackend(t), MapCQL: cql.Default().MapCQL})
+	out := yazClient(t, addr, "querytype cql", "find dc.title=computer and dc.creator=collins", "find dc.nosuch=x", "find (((")
+	if h := hits(out); len(h) == 0 || h[0] != "2" {
+		t.Fatalf("CQL hits %v\n%s", h, out)
+	}
+	if !strings.Contains(out, "[114]") || !strings.Contains(out, "[108]") {
+		t.Fatalf("CQL diagnostics 114 (unsupported index) and 108 (syntax) missing\n%s", out)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/illgw/illgw/z3950"
 )
 
 // Limits on what Parse accepts.
@@ -157,3 +159,6 @@ func quote(s string) string {
 	}
 	return `"` + s + `"`
 }
+
+// Diagnostic returns Bib-1 108 (malformed query), for CQL sent over Z39.50.
+func (e *Error) Diagnostic() *z3950.Diagnostic { return z3950.NewDiagnostic(108, e.Msg) }

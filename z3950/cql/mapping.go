@@ -385,3 +385,13 @@ func (m *Mapping) Indexes() []string {
 	}
 	return out
 }
+
+// MapCQL parses a CQL query and maps it to RPN; it fits z3950.Server.MapCQL for type-104
+// queries. sortBy is ignored there (Z39.50 clients sort with a Sort request).
+func (m *Mapping) MapCQL(s string) (*z3950.RPNQuery, error) {
+	q, err := Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	return m.ToRPN(q)
+}

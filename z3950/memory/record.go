@@ -140,21 +140,41 @@ func (r *record) marcXML() []byte {
 	b.WriteString(`<record xmlns="http://www.loc.gov/MARC21/slim">` + "\n")
 	leader := []byte(r.leader)
 	leader[9] = 'a' // the XML is UTF-8
-	b.WriteString("  <leader>" + html.EscapeString(string(leader)) + "</leader>\n")
+	b.WriteString("  <leader>" + xmlText(string(leader)) + "</leader>\n")
 	for _, f := range r.fields {
 		if f.tag < "010" {
-			b.WriteString(`  <controlfield tag="` + f.tag + `">` + html.EscapeString(f.value) + "</controlfield>\n")
+			b.WriteString(`  <controlfield tag="` + f.tag + `">` + xmlText(f.value) + "</controlfield>\n")
 			continue
 		}
-		b.WriteString(`  <datafield tag="` + f.tag + `" ind1="` + html.EscapeString(string(f.ind1)) +
-			`" ind2="` + html.EscapeString(string(f.ind2)) + `">` + "\n")
+		b.WriteString(`  <datafield tag="` + f.tag + `" ind1="` + xmlText(string(f.ind1)) +
+			`" ind2="` + xmlText(string(f.ind2)) + `">` + "\n")
 		for _, sf := range f.subfields {
-			b.WriteString(`    <subfield code="` + html.EscapeString(sf[0]) + `">` + html.EscapeString(sf[1]) + "</subfield>\n")
+			b.WriteString(`    <subfield code="` + xmlText(sf[0]) + `">` + xmlText(sf[1]) + "</subfield>\n")
 		}
 		b.WriteString("  </datafield>\n")
 	}
 	b.WriteString("</record>\n")
 	return []byte(b.String())
+}
+
+// xmlText escapes s for XML character data and attributes, replacing characters XML 1.0
+// forbids (C0 controls other than tab, LF, CR; the sample's Danish record has a stray 0x1F)
+// with U+FFFD.
+func xmlText(s string) string {
+	s = html.EscapeString(s)
+	if strings.IndexFunc(s, badXMLRune) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if badXMLRune(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
+
+func badXMLRune(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF
 }
 
 // sutrs renders the record as a simple text record (SUTRS).

@@ -110,7 +110,7 @@ func (s *Server) open(ctx context.Context, r *http.Request) (z3950.Session, erro
 	if ap, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err == nil {
 		addr = ap
 	}
-	return s.Backend.Init(ctx, &z3950.InitInfo{RemoteAddr: addr, UTF8: true, ImplementationName: "SRU"})
+	return s.Backend.Init(ctx, &z3950.InitInfo{RemoteAddr: addr, ImplementationName: "SRU"})
 }
 
 // sruDiag converts a backend error to an SRU diagnostic code and details.
@@ -203,7 +203,7 @@ func (s *Server) searchRetrieve(ctx context.Context, hr *http.Request, req *Requ
 	}
 	n := min(max, res.Count-req.StartRecord+1)
 	recs, err := sess.Fetch(ctx, &z3950.FetchRequest{ResultSet: set, Start: req.StartRecord, Count: n,
-		Syntax: z3950.OIDXML, ElementSet: "marcxml", UTF8: true})
+		Syntax: z3950.OIDXML, ElementSet: "marcxml"})
 	if err != nil {
 		code, details := s.sruDiag("fetch", err)
 		out.searchResponse(req, res.Count, nil, 0, []diag{{code, details}})
