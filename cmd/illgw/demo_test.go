@@ -3,6 +3,8 @@ package main
 import (
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -224,5 +226,42 @@ func TestDemoRefusesBusyPort(t *testing.T) {
 	code, _, stderr := runIllgw(t, "", "demo", "-http", d.httpAddr, "-grpc", addr(t), "-sip2", addr(t), "-z3950", addr(t))
 	if code == 0 || !strings.Contains(stderr, "listen.http") {
 		t.Errorf("second demo on a busy port: exit %d, stderr %s", code, stderr)
+	}
+}
+
+// TestDemoState: without -state the demo's store is temporary and removed
+// at exit; with -state PATH a loan survives a restart.
+func TestDemoState(t *testing.T) {
+	d := startDemo(t)
+	out := d.stdout.String()
+	_, rest, ok := strings.Cut(out, "State store: embedded, ")
+	if !ok {
+		t.Fatalf("banner does not name the store:\n%s", out)
+	}
+	tmp, _, _ := strings.Cut(rest, " ")
+	if _, err := os.Stat(tmp); err != nil {
+		t.Fatalf("temporary store %s: %v", tmp, err)
+	}
+	if code, _ := d.terminate(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := os.Stat(filepath.Dir(tmp)); !os.IsNotExist(err) {
+		t.Errorf("temporary store folder %s left behind (%v)", filepath.Dir(tmp), err)
+	}
+
+	path := filepath.Join(t.TempDir(), "kept.db")
+	first := startDemo(t, "-state", path)
+	ctx := ctxT(t)
+	l, err := illgwv1.NewLoansClient(dialPlain(t, first.grpcAddr)).Create(ctx, &illgwv1.CreateLoanRequest{Requester: "NORTH", PatronId: "N0001", Bib: &illgwv1.Bib{Title: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := first.terminate(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	second := startDemo(t, "-state", path)
+	got, err := illgwv1.NewLoansClient(dialPlain(t, second.grpcAddr)).Get(ctx, &illgwv1.GetLoanRequest{Id: l.Id})
+	if err != nil || got.Version != 1 {
+		t.Fatalf("loan %s after a restart on the same -state: %v, %v", l.Id, got, err)
 	}
 }
