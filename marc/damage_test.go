@@ -88,7 +88,9 @@ func TestDamagedISO2709(t *testing.T) {
 		{"missing field terminator", cat(missingFT(one), two), 2, 0, "field terminator"},
 		{"bad indicator", cat(bytes.Replace(one, []byte("\x1e10\x1f"), []byte("\x1e\x0a0\x1f"), 1), two), 2, 0, "bad indicator"},
 		{"truncated garbage at end", cat(one, []byte("0012")), 1, 1, ""},
-		{"no directory terminator", cat(bytes.ReplaceAll(one, []byte{0x1e}, []byte{'x'}), two), 1, 1, ""},
+		{"no field terminators at all", cat(bytes.ReplaceAll(one, []byte{0x1e}, []byte{'x'}), two), 2, 0, "directory terminator missing"},
+		{"no directory terminator", cat(dropDirTerminator(one), two), 2, 0, "directory terminator missing"},
+		{"no terminators, no base address", cat(set(bytes.ReplaceAll(one, []byte{0x1e}, []byte{'x'}), 12, "abcde"), two), 1, 1, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -268,4 +270,11 @@ func missingFT(rec []byte) []byte {
 		putDigits(dir[e+7:e+12], start-1)
 	}
 	return out
+}
+
+// dropDirTerminator removes the directory's field terminator; the base
+// address and record length still count it.
+func dropDirTerminator(rec []byte) []byte {
+	base, _ := atoiDigits(rec[12:17])
+	return append(append([]byte(nil), rec[:base-1]...), rec[base:]...)
 }

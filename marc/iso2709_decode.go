@@ -33,14 +33,29 @@ func decode(data []byte, p *problems, maxFields int) (*Record, error) {
 			p.add("", "leader position %d holds byte 0x%02X; set to blank", i, c)
 		}
 	}
-	// The directory runs from 24 to the first field terminator.
+	// The directory runs from 24 to the first field terminator, unless that
+	// terminator is missing: then the base address, if it lies before the
+	// first field terminator just after a whole directory entry, says where
+	// the directory ends.
 	dirEnd := bytes.IndexByte(data[24:], fieldTerminator)
-	if dirEnd < 0 {
-		return nil, p.drop("no field terminator after the directory")
+	if dirEnd >= 0 {
+		dirEnd += 24
 	}
-	dirEnd += 24
 	base := dirEnd + 1
-	if declared, ok := atoiDigits(data[12:17]); !ok || declared != base {
+	declared, baseOK := atoiDigits(data[12:17])
+	switch {
+	case baseOK && declared > 24 && declared <= len(data) && (declared-1-24)%12 == 0 &&
+		(dirEnd < 0 || declared-1 < dirEnd) && data[declared-1] != fieldTerminator:
+		dirEnd, base = declared-1, declared
+		// One byte short of the record length: the terminator was left
+		// out rather than overwritten, and the data starts a byte early.
+		if l, ok := atoiDigits(data[:5]); ok && l == len(data)+2 {
+			base = declared - 1
+		}
+		p.add("", "directory terminator missing; data taken to start at %d", base)
+	case dirEnd < 0:
+		return nil, p.drop("no field terminator after the directory")
+	case !baseOK || declared != base:
 		p.add("", "base address says %q, data starts at %d", data[12:17], base)
 	}
 	dir := data[24:dirEnd]
