@@ -63,7 +63,9 @@ func (d *marc8Decoder) bad(off int, b []byte) {
 // MARC-8 puts before their base character, come out after it, as Unicode
 // wants; the result is not normalised (see ToUTF8). A byte or escape
 // sequence MARC-8 does not define becomes U+FFFD and is reported in a
-// *MARC8Error; decoding goes on after it.
+// *MARC8Error; decoding goes on after it. (MARC 21 Specifications for
+// Record Structure, Character Sets and Exchange Media, Part 2 "MARC-8
+// Environment" and the code tables of Part 3.)
 func DecodeMARC8(src []byte) (string, error) {
 	d := newMARC8Decoder()
 	out := d.decode(make([]byte, 0, len(src)+len(src)/4), src)

@@ -53,7 +53,9 @@ var marc8Reverse = sync.OnceValue(func() map[rune]marc8Code {
 // double diacritic (U+0361, U+0360) gets its right half before the next
 // base. A character that cannot be represented becomes a numeric
 // character reference &#xXXXX; (as OCLC and YAZ's marc8lossless do) and
-// is counted in unmappable. The output ends with G0 back at ASCII.
+// is counted in unmappable. The output ends with G0 back at ASCII, as
+// MARC 21 Specifications Part 2 ("Default character sets") requires at
+// the end of each field.
 func EncodeMARC8(s string) (out []byte, unmappable int) {
 	rev := marc8Reverse()
 	e := marc8Encoder{rev: rev, g0: finalASCII}
