@@ -430,13 +430,13 @@ func TestClientReconnectReplays(t *testing.T) {
 // TestClientReconnectAfterIdleClose: the ACS closed the pooled connection
 // while idle; the next call reconnects.
 func TestClientReconnectAfterIdleClose(t *testing.T) {
-	_, addr := startServer(t, fixture(), func(s *sip2.Server) { s.IdleTimeout = 200 * time.Millisecond })
+	_, addr := startServer(t, fixture(), func(s *sip2.Server) { s.IdleTimeout = 500 * time.Millisecond })
 	c := newClient(t, addr, nil)
 	ctx := context.Background()
 	if _, err := c.Status(ctx, &sip2.SCStatus{}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(600 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond)
 	if _, err := c.Status(ctx, &sip2.SCStatus{}); err != nil {
 		t.Errorf("after idle close: %v", err)
 	}

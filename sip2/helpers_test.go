@@ -199,3 +199,29 @@ type netipPrefix = netip.Prefix
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 
 func listen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// eventually retries cond for up to 5 seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("not within 5s: %s", what)
+			return
+		}
+	}
+}
+
+// tryLogin opens a connection and reports whether a login on it succeeds;
+// the connection stays open until the test ends.
+func tryLogin(t *testing.T, addr, user, pass string) bool {
+	k := dialKiosk(t, addr)
+	if _, err := k.c.Write([]byte("9300CN" + user + "|CO" + pass + "|\r")); err != nil {
+		return false
+	}
+	k.c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	got, err := k.r.ReadString('\r')
+	return err == nil && got == "941\r"
+}

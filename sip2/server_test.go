@@ -61,10 +61,10 @@ func TestLoginTimeout(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	_, addr := startServer(t, fixture(), func(s *sip2.Server) { s.IdleTimeout = 300 * time.Millisecond })
+	_, addr := startServer(t, fixture(), func(s *sip2.Server) { s.IdleTimeout = time.Second })
 	k := dialKiosk(t, addr)
 	k.login(kioskLogin, kioskPass)
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
 	k.roundTrip("9900302.00\r") // activity resets the timer
 	if !k.closed() {
 		t.Error("idle connection not closed")
@@ -348,8 +348,9 @@ func TestConnectionCaps(t *testing.T) {
 		t.Error("third connection from one IP accepted")
 	}
 	a.c.Close()
-	time.Sleep(100 * time.Millisecond)
-	dialKiosk(t, addr).login(kioskLogin, kioskPass)
+	eventually(t, "a connection slot frees when one closes", func() bool {
+		return tryLogin(t, addr, kioskLogin, kioskPass)
+	})
 
 	_, addr2 := startServer(t, fixture(), func(s *sip2.Server) { s.MaxConnections = 1 })
 	dialKiosk(t, addr2).login(kioskLogin, kioskPass)
@@ -366,10 +367,9 @@ func TestConnectionCaps(t *testing.T) {
 		t.Errorf("second login of a one-connection account: %q", got)
 	}
 	s1.c.Close()
-	time.Sleep(100 * time.Millisecond)
-	if got := s2.roundTrip("9300CNsingle|COpw1|\r"); got != "941" {
-		t.Errorf("login after the first closed: %q", got)
-	}
+	eventually(t, "the account's slot frees when its connection closes", func() bool {
+		return tryLogin(t, addr3, "single", "pw1")
+	})
 }
 
 func TestAllowedCIDRs(t *testing.T) {
