@@ -121,8 +121,8 @@ func Dial(ctx context.Context, addr string, opts *ClientOptions) (*Client, error
 	return c, nil
 }
 
-// initDiagnostic finds a diagnostic in an Init refusal's userInformationField, in the form
-// this package's server sends (EXTERNAL Bib-1 diag / DefaultDiagFormat).
+// initDiagnostic finds the diagnostic in an Init refusal's userInformationField: UserInfo-1
+// holding a diag-1 DiagnosticFormat (what YAZ servers and ours send), or a bare DiagRec.
 func initDiagnostic(x *External) *Diagnostic {
 	if x == nil || x.ASN1 == nil {
 		return nil
@@ -133,6 +133,18 @@ func initDiagnostic(x *External) *Diagnostic {
 	}
 	if d, err := decodeDiagRec(t.Root()); err == nil {
 		return &d
+	}
+	// [201] { SEQUENCE { [4] EXTERNAL { diag-1 OID, [0] { SEQUENCE OF { SEQUENCE { [1] { [1] DefaultDiagFormat }}}}}}}
+	for info := t.Root().First(); info.Valid(); info = info.Next() {
+		ext := info.Child(ber.CC(4))
+		list := ext.Child(ber.CC(0)).First()
+		for item := list.First(); item.Valid(); item = item.Next() {
+			if dd := item.Child(ber.CC(1)).Child(ber.CC(1)); dd.Valid() {
+				if d, err := decodeDefaultDiag(dd); err == nil {
+					return &d
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -79,11 +79,42 @@ func (c *conn) handleInit(req *InitRequest) bool {
 	return c.send(resp)
 }
 
-// diagExternal wraps an Init refusal diagnostic for userInformationField.
+// OIDs of the Init-refusal diagnostic wrapping (Z39.50-2003 Appendix "UserInfoFormat
+// userInfo-1" carrying a "DiagnosticFormat diag-1" record).
+var (
+	oidUserInfo1 = ber.MustOID("1.2.840.10003.10.3")
+	oidDiag1     = ber.MustOID("1.2.840.10003.4.2")
+)
+
+// diagExternal wraps an Init refusal diagnostic for userInformationField: UserInfo-1 (an
+// OtherInformation list) holding one diag-1 DiagnosticFormat with a default diagnostic,
+// the form YAZ clients read.
 func diagExternal(d Diagnostic) *External {
 	var e ber.Encoder
-	d.encode(&e)
-	return &External{OID: OIDBib1Diag, ASN1: e.Bytes()}
+	e.Constructed(ber.CC(tagOtherInformation), func(e *ber.Encoder) {
+		e.Constructed(tagSequence, func(e *ber.Encoder) {
+			e.Constructed(ber.CC(4), func(e *ber.Encoder) {
+				e.OID(tagOID, oidDiag1)
+				e.Constructed(ber.CC(0), func(e *ber.Encoder) {
+					e.Constructed(tagSequence, func(e *ber.Encoder) { // SEQUENCE OF
+						e.Constructed(tagSequence, func(e *ber.Encoder) {
+							e.Constructed(ber.CC(1), func(e *ber.Encoder) {
+								var inner ber.Encoder
+								d.encode(&inner) // SEQUENCE{...}: retag as [1] IMPLICIT
+								t, _ := ber.Parse(inner.Bytes(), ber.Limits{})
+								e.Constructed(ber.CC(1), func(e *ber.Encoder) {
+									for c := t.Root().First(); c.Valid(); c = c.Next() {
+										reencode(e, c)
+									}
+								})
+							})
+						})
+					})
+				})
+			})
+		})
+	})
+	return &External{OID: oidUserInfo1, ASN1: e.Bytes()}
 }
 
 // asDiagnostic returns err's diagnostic: a *Diagnostic, or one from an error with a

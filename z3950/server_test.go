@@ -150,3 +150,14 @@ func TestYazClientCQL(t *testing.T) {
 		t.Fatalf("CQL diagnostics 114 (unsupported index) and 108 (syntax) missing\n%s", out)
 	}
 }
+
+// A refused Init carries its diagnostic in the form yaz-client reads.
+func TestYazClientInitRefused(t *testing.T) {
+	be := sampleBackend(t)
+	be.Users = map[string]string{"alice": "secret"}
+	addr := startServer(t, &z3950.Server{Backend: be})
+	out := yazClient(t, addr)
+	if !strings.Contains(out, "Connection rejected by v3 target") || !strings.Contains(out, "1011") {
+		t.Fatalf("yaz-client output:\n%s", out)
+	}
+}
