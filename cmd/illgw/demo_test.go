@@ -186,6 +186,7 @@ func TestSIGTERMFinishesInFlightRequest(t *testing.T) {
 		t.Error("stream did not end after CloseSend")
 	}
 	code, took := d.wait(t, start)
+	t.Logf("stopped %v after SIGTERM with a stream in flight", took)
 	if code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}
@@ -213,6 +214,7 @@ func TestSIGTERMBoundsAStuckCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, took := d.terminate(t)
+	t.Logf("stopped %v after SIGTERM with a stream that never ends", took)
 	if code != 0 || took > 10*time.Second {
 		t.Errorf("exit %d after %v, want 0 within 10s", code, took)
 	}
