@@ -228,6 +228,51 @@ func TestServerRequiresInitAndAllowedNets(t *testing.T) {
 	expectClosed(t, nc)
 }
 
+func TestServerConnectionLimitsAndIdle(t *testing.T) {
+	addr := startServer(t, &z3950.Server{Backend: sampleBackend(t), MaxConnectionsPerIP: 1, IdleTimeout: 300 * time.Millisecond})
+	first := dialRaw(t, addr)
+	if ir := first.roundTrip(initReq(1 << 20)).(*z3950.InitResponse); !ir.Result {
+		t.Fatal("first connection refused")
+	}
+	// A second connection from the same address is closed at once.
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	expectClosed(t, nc)
+	// The first, left idle, gets Close(lackOfActivity) and is closed.
+	_ = first.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	b, err := ber.ReadFrame(first.br, ber.Limits{})
+	if err != nil {
+		t.Fatalf("no Close on idle timeout: %v", err)
+	}
+	p, err := z3950.Decode(b, ber.Limits{})
+	if cl, ok := p.(*z3950.Close); err != nil || !ok || cl.Reason != z3950.CloseLackOfActivity {
+		t.Fatalf("idle: %v %+v", err, p)
+	}
+	expectClosed(t, first.nc)
+}
+
+func TestYazClientCharsetNegotiation(t *testing.T) {
+	bin := testenv.Require(t, "yaz-client", "yaz")
+	addr := startServer(t, &z3950.Server{Backend: sampleBackend(t)})
+	file := t.TempDir() + "/cmds"
+	script := "charset UTF-8\nopen tcp:" + addr + "/Default\nfind @attr 1=4 computer\nclose\nquit\n"
+	if err := os.WriteFile(file, []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-f", file)
+	cmd.Dir = t.TempDir()
+	out, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(out), "Accepted character set : UTF-8") || !strings.Contains(string(out), "negotiationModel") ||
+		!strings.Contains(string(out), "Number of hits: 9") {
+		t.Fatalf("yaz-client with charset UTF-8:\n%s", out)
+	}
+}
+
 func TestZoomshAgainstServer(t *testing.T) {
 	bin := testenv.Require(t, "zoomsh", "yaz")
 	addr := startServer(t, &z3950.Server{Backend: sampleBackend(t)})
