@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/illgw/illgw/z3950"
 )
@@ -30,14 +31,17 @@ type Mapping struct {
 //go:embed default.properties
 var defaultProperties string
 
-// Default returns the shipped mapping for the cql, dc, bath and rec context sets.
-func Default() *Mapping {
+// Default returns the shipped mapping for the cql, dc, bath and rec context sets. A Mapping
+// is read-only once parsed, so the one returned is shared.
+func Default() *Mapping { return defaultMapping() }
+
+var defaultMapping = sync.OnceValue(func() *Mapping {
 	m, err := ParseMapping(strings.NewReader(defaultProperties))
 	if err != nil {
 		panic("cql: shipped default.properties is invalid: " + err.Error())
 	}
 	return m
-}
+})
 
 // ParseMapping reads a pqf.properties-style mapping.
 func ParseMapping(r io.Reader) (*Mapping, error) {

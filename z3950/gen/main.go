@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
 	"go/format"
 	"log"
@@ -16,6 +17,8 @@ import (
 )
 
 func main() {
+	outPath := flag.String("o", "zbib1.go", "output file")
+	flag.Parse()
 	dir := "gen"
 	if _, err := os.Stat(dir); err != nil {
 		dir = "."
@@ -45,7 +48,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile("zbib1.go", out, 0o644); err != nil {
+	if err := os.WriteFile(*outPath, out, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -41,7 +41,7 @@ type Server struct {
 
 func (s *Server) mapping() *cql.Mapping {
 	if s.Mapping == nil {
-		s.Mapping = cql.Default()
+		return cql.Default()
 	}
 	return s.Mapping
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,10 @@ func TestCurlAgainstSRU(t *testing.T) {
 	if !strings.Contains(out, `xmlns:zs="http://docs.oasis-open.org/ns/search-ws/sruResponse"`) ||
 		!strings.Contains(out, "<zs:numberOfRecords>2</zs:numberOfRecords>") || !strings.Contains(out, "<namePart>Jack Collins</namePart>") {
 		t.Errorf("2.0 mods:\n%s", out)
+	}
+	out = curl(t, ts.URL+"/Default")
+	if !strings.Contains(out, `<zs:explainResponse xmlns:zs="http://docs.oasis-open.org/ns/search-ws/sruResponse">`) {
+		t.Errorf("bare GET is not a 2.0 explain:\n%s", out)
 	}
 	out = curl(t, base+"version=1.2&operation=explain")
 	if !strings.Contains(out, "<zs:explainResponse") || !strings.Contains(out, "<title>dc.title</title>") {
@@ -228,3 +233,44 @@ func FuzzParseRequest(f *testing.F) {
 }
 
 func isErr(err, target error) bool { return errors.Is(err, target) }
+
+// Concurrent requests share one server (and its default mapping) without races.
+func TestConcurrentRequests(t *testing.T) {
+	ts := httptest.NewServer(&sru.Server{Backend: backend(t)})
+	defer ts.Close()
+	done := make(chan error, 8)
+	for range 8 {
+		go func() {
+			c := &sru.Client{BaseURL: ts.URL + "/Default"}
+			res, err := c.SearchRetrieve(context.Background(), "dc.title=computer", 1, 1, "dc")
+			if err == nil && res.Count != 9 {
+				err = errors.New("wrong count")
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	// Goroutine-leak check: no SRU or Z39.50 server goroutine may outlive the tests.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		if !strings.Contains(string(buf[:n]), "z3950.(*conn)") || time.Now().After(deadline) {
+			if strings.Contains(string(buf[:n]), "z3950.(*conn)") {
+				os.Stderr.Write(buf[:n])
+				code = 1
+			}
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	os.Exit(code)
+}

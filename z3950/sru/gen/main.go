@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
 	"go/format"
 	"log"
@@ -15,6 +16,8 @@ import (
 )
 
 func main() {
+	outPath := flag.String("o", "zdiag.go", "output file")
+	flag.Parse()
 	path := "gen/srw-diagnostics.txt"
 	f, err := os.Open(path)
 	if err != nil {
@@ -51,7 +54,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile("zdiag.go", out, 0o644); err != nil {
+	if err := os.WriteFile(*outPath, out, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
