@@ -1,6 +1,9 @@
 package marc
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Decode decodes one ISO 2709 record, repairing what it can. It returns the
 // record with the list of repairs made, or a *RecordError when nothing
@@ -59,6 +62,7 @@ func decode(data []byte, p *problems, maxFields int) (*Record, error) {
 		p.add("", "base address says %q, data starts at %d", data[12:17], base)
 	}
 	dir := data[24:dirEnd]
+	dirStr := string(dir)
 	lenLen, startLen := 4, 5
 	if l, ok := atoiDigits(data[20:21]); ok && l > 0 {
 		lenLen = l
@@ -97,7 +101,7 @@ func decode(data []byte, p *problems, maxFields int) (*Record, error) {
 		if !ok1 || !ok2 || s+l > len(area) || l == 0 {
 			trusted = false
 		}
-		spans = append(spans, span{tag: string(e[:3]), start: s, end: s + l})
+		spans = append(spans, span{tag: dirStr[i*entry : i*entry+3], start: s, end: s + l})
 	}
 	if !trusted {
 		pieces := bytes.Split(area, []byte{fieldTerminator})
@@ -122,18 +126,21 @@ func decode(data []byte, p *problems, maxFields int) (*Record, error) {
 		}
 	}
 	rec.Fields = make([]Field, 0, len(spans))
+	// One string for the data area: field and subfield values are slices of it.
+	areaStr := string(area)
+	slab := make([]Subfield, 0, strings.Count(areaStr, "\x1f"))
 	for _, sp := range spans {
-		fd := area[sp.start:sp.end]
+		fd := areaStr[sp.start:sp.end]
 		if n := len(fd); n > 0 && fd[n-1] == fieldTerminator {
 			fd = fd[:n-1]
 		} else if trusted {
 			p.add(sp.tag, "missing field terminator")
 		}
-		if i := bytes.IndexByte(fd, fieldTerminator); i >= 0 {
+		if i := strings.IndexByte(fd, fieldTerminator); i >= 0 {
 			p.add(sp.tag, "field terminator inside the field; data after it dropped")
 			fd = fd[:i]
 		}
-		rec.Fields = append(rec.Fields, parseField(sp.tag, fd, ind, p))
+		rec.Fields = append(rec.Fields, parseField(sp.tag, fd, ind, p, &slab))
 	}
 	return rec, nil
 }
@@ -141,12 +148,13 @@ func decode(data []byte, p *problems, maxFields int) (*Record, error) {
 // parseField turns one field's bytes into a Field. A 00X field is a control
 // field unless it holds subfield delimiters, in which case it is read as a
 // data field (as YAZ does, so that no data is hidden in a control field).
-func parseField(tag string, fd []byte, ind int, p *problems) Field {
-	if len(tag) == 3 && tag[0] == '0' && tag[1] == '0' && bytes.IndexByte(fd, subfieldDelimiter) < 0 {
-		return Field{Tag: tag, Value: string(fd)}
+// Subfields are appended to *slab, which the fields of a record share.
+func parseField(tag string, fd string, ind int, p *problems, slab *[]Subfield) Field {
+	if len(tag) == 3 && tag[0] == '0' && tag[1] == '0' && strings.IndexByte(fd, subfieldDelimiter) < 0 {
+		return Field{Tag: tag, Value: fd}
 	}
 	f := Field{Tag: tag, Ind1: ' ', Ind2: ' '}
-	first := bytes.IndexByte(fd, subfieldDelimiter)
+	first := strings.IndexByte(fd, subfieldDelimiter)
 	if first < 0 {
 		first = len(fd)
 	}
@@ -166,11 +174,10 @@ func parseField(tag string, fd []byte, ind int, p *problems) Field {
 	if first >= len(fd) {
 		return f
 	}
-	n := bytes.Count(fd[first:], []byte{subfieldDelimiter})
-	f.Subfields = make([]Subfield, 0, n)
+	start := len(*slab)
 	rest := fd[first+1:]
 	for {
-		i := bytes.IndexByte(rest, subfieldDelimiter)
+		i := strings.IndexByte(rest, subfieldDelimiter)
 		piece := rest
 		if i >= 0 {
 			piece = rest[:i]
@@ -178,13 +185,14 @@ func parseField(tag string, fd []byte, ind int, p *problems) Field {
 		if len(piece) == 0 {
 			p.add(tag, "empty subfield dropped")
 		} else {
-			f.Subfields = append(f.Subfields, Subfield{Code: piece[0], Value: string(piece[1:])})
+			*slab = append(*slab, Subfield{Code: piece[0], Value: piece[1:]})
 		}
 		if i < 0 {
 			break
 		}
 		rest = rest[i+1:]
 	}
+	f.Subfields = (*slab)[start:len(*slab):len(*slab)]
 	return f
 }
 

@@ -344,12 +344,12 @@ func (x *XMLWriter) record(rec *Record, standalone bool) {
 	}
 	x.nl("  ")
 	x.w.WriteString("<leader>")
-	x.escape(string(rec.Leader[:]))
+	x.escapeBytes(rec.Leader[:])
 	x.w.WriteString("</leader>")
 	for i := range rec.Fields {
 		f := &rec.Fields[i]
 		if f.IsControl() && strings.IndexByte(f.Value, subfieldDelimiter) >= 0 {
-			df := parseField(f.Tag, []byte(f.Value), 2, &problems{})
+			df := parseField(f.Tag, f.Value, 2, &problems{}, new([]Subfield))
 			f = &df
 		}
 		x.nl("  ")
@@ -364,14 +364,14 @@ func (x *XMLWriter) record(rec *Record, standalone bool) {
 		x.w.WriteString(`<datafield tag="`)
 		x.escape(f.Tag)
 		x.w.WriteString(`" ind1="`)
-		x.escape(string(f.Ind1))
+		x.escapeByte(f.Ind1)
 		x.w.WriteString(`" ind2="`)
-		x.escape(string(f.Ind2))
+		x.escapeByte(f.Ind2)
 		x.w.WriteString(`">`)
 		for _, s := range f.Subfields {
 			x.nl("    ")
 			x.w.WriteString(`<subfield code="`)
-			x.escape(string(s.Code))
+			x.escapeByte(s.Code)
 			x.w.WriteString(`">`)
 			x.escape(s.Value)
 			x.w.WriteString("</subfield>")
@@ -413,6 +413,22 @@ func (x *XMLWriter) Close() error {
 	x.nl("")
 	x.w.WriteString("</collection>\n")
 	return x.w.Flush()
+}
+
+// escapeByte writes an indicator or subfield code.
+func (x *XMLWriter) escapeByte(c byte) {
+	if c >= 0x20 && c < utf8.RuneSelf && c != '<' && c != '>' && c != '&' && c != '"' && c != '\'' {
+		x.w.WriteByte(c)
+		return
+	}
+	x.escape(string([]byte{c}))
+}
+
+// escapeBytes writes the leader.
+func (x *XMLWriter) escapeBytes(b []byte) {
+	for _, c := range b {
+		x.escapeByte(c)
+	}
 }
 
 // escape writes s as XML character data or attribute value.
