@@ -73,8 +73,15 @@ func (c *conn) serve() {
 		}
 		pdu, err := Decode(frame, c.srv.limits())
 		if err != nil {
-			c.protocolError(err)
-			return
+			// A request that decoded but asks for something unsupported (a CCL query, a
+			// complex record composition) gets a failed response carrying the diagnostic;
+			// anything else ends the association.
+			if c.sess == nil || !c.refuse(frame, err) {
+				c.protocolError(err)
+				return
+			}
+			c.busy.Store(false)
+			continue
 		}
 		if !c.handle(pdu) {
 			return
@@ -85,6 +92,33 @@ func (c *conn) serve() {
 			return
 		}
 	}
+}
+
+// refuse answers a request whose decoding produced a *Diagnostic with the matching failed
+// response. It reports whether it did.
+func (c *conn) refuse(frame []byte, err error) bool {
+	var d *Diagnostic
+	if !errors.As(err, &d) {
+		return false
+	}
+	t, perr := ber.Parse(frame, c.srv.limits())
+	if perr != nil {
+		return false
+	}
+	var resp PDU
+	switch t.Root().Tag().Num {
+	case TagSearchRequest:
+		resp = &SearchResponse{ResultSetStatus: 3, records: records{Diagnostics: []Diagnostic{*d}}}
+	case TagPresentRequest:
+		resp = &PresentResponse{PresentStatus: PresentFailure, records: records{Diagnostics: []Diagnostic{*d}}}
+	case TagScanRequest:
+		resp = &ScanResponse{Status: ScanFailure, Diagnostics: []Diagnostic{*d}}
+	case TagSortRequest:
+		resp = &SortResponse{Status: SortFailure, Diagnostics: []Diagnostic{*d}}
+	default:
+		return false
+	}
+	return c.send(resp)
 }
 
 func isTimeout(err error) bool {

@@ -161,3 +161,15 @@ func TestYazClientInitRefused(t *testing.T) {
 		t.Fatalf("yaz-client output:\n%s", out)
 	}
 }
+
+// A query type we do not support (CCL, type-2) is a search diagnostic, not a dropped association.
+func TestYazClientUnsupportedQueryType(t *testing.T) {
+	addr := startServer(t, &z3950.Server{Backend: sampleBackend(t)})
+	out := yazClient(t, addr, "querytype ccl", "find ti=computer", "querytype prefix", "find @attr 1=4 computer")
+	if !strings.Contains(out, "[107]") {
+		t.Fatalf("CCL query: no diagnostic 107\n%s", out)
+	}
+	if h := hits(out); len(h) != 2 || h[1] != "9" {
+		t.Fatalf("association unusable after the diagnostic: hits %v\n%s", h, out)
+	}
+}
