@@ -201,7 +201,13 @@ type Terminal struct {
 	// Language is the SIP2 three-digit language code.
 	Language string `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
 	// RemoteAddr is the kiosk's address, for logs and limits.
-	RemoteAddr    string `protobuf:"bytes,6,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
+	RemoteAddr string `protobuf:"bytes,6,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
+	// MaxConnections is the account's cap on simultaneous connections
+	// (0: none), set by Login for the SIP2 server to enforce.
+	MaxConnections int32 `protobuf:"varint,7,opt,name=max_connections,json=maxConnections,proto3" json:"max_connections,omitempty"`
+	// Charset is the terminal's character set name (ascii, ibm850,
+	// iso-8859-1, utf-8), set by Login.
+	Charset       string `protobuf:"bytes,8,opt,name=charset,proto3" json:"charset,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -274,6 +280,20 @@ func (x *Terminal) GetLanguage() string {
 func (x *Terminal) GetRemoteAddr() string {
 	if x != nil {
 		return x.RemoteAddr
+	}
+	return ""
+}
+
+func (x *Terminal) GetMaxConnections() int32 {
+	if x != nil {
+		return x.MaxConnections
+	}
+	return 0
+}
+
+func (x *Terminal) GetCharset() string {
+	if x != nil {
+		return x.Charset
 	}
 	return ""
 }
@@ -1232,6 +1252,8 @@ func (x *PatronInformationRequest) GetEnd() int32 {
 	return 0
 }
 
+// PatronInformationResponse: a negative count means the ILS did not report
+// it (SIP2 sends blanks).
 type PatronInformationResponse struct {
 	state                 protoimpl.MessageState `protogen:"open.v1"`
 	Patron                *Patron                `protobuf:"bytes,1,opt,name=patron,proto3" json:"patron,omitempty"`
@@ -1385,7 +1407,10 @@ type Item struct {
 	Currency          string                 `protobuf:"bytes,14,opt,name=currency,proto3" json:"currency,omitempty"`
 	ItemProperties    string                 `protobuf:"bytes,15,opt,name=item_properties,json=itemProperties,proto3" json:"item_properties,omitempty"`
 	// LoanId is set when the item is a temporary interlibrary-loan item.
-	LoanId        string `protobuf:"bytes,16,opt,name=loan_id,json=loanId,proto3" json:"loan_id,omitempty"`
+	LoanId string `protobuf:"bytes,16,opt,name=loan_id,json=loanId,proto3" json:"loan_id,omitempty"`
+	// DueDateText is the due date as the ILS wrote it (SIP2 AH is free
+	// text); due_date is set too when it could be read as a timestamp.
+	DueDateText   string `protobuf:"bytes,17,opt,name=due_date_text,json=dueDateText,proto3" json:"due_date_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1528,6 +1553,13 @@ func (x *Item) GetItemProperties() string {
 func (x *Item) GetLoanId() string {
 	if x != nil {
 		return x.LoanId
+	}
+	return ""
+}
+
+func (x *Item) GetDueDateText() string {
+	if x != nil {
+		return x.DueDateText
 	}
 	return ""
 }
@@ -3032,11 +3064,434 @@ func (x *EndSessionResponse) GetReply() *Reply {
 	return nil
 }
 
+type BlockPatronRequest struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Terminal           *Terminal              `protobuf:"bytes,1,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	PatronId           string                 `protobuf:"bytes,2,opt,name=patron_id,json=patronId,proto3" json:"patron_id,omitempty"`
+	CardRetained       bool                   `protobuf:"varint,3,opt,name=card_retained,json=cardRetained,proto3" json:"card_retained,omitempty"`
+	BlockedCardMessage string                 `protobuf:"bytes,4,opt,name=blocked_card_message,json=blockedCardMessage,proto3" json:"blocked_card_message,omitempty"`
+	TransactionDate    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=transaction_date,json=transactionDate,proto3" json:"transaction_date,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *BlockPatronRequest) Reset() {
+	*x = BlockPatronRequest{}
+	mi := &file_illgw_v1_circulation_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlockPatronRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlockPatronRequest) ProtoMessage() {}
+
+func (x *BlockPatronRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_circulation_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlockPatronRequest.ProtoReflect.Descriptor instead.
+func (*BlockPatronRequest) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *BlockPatronRequest) GetTerminal() *Terminal {
+	if x != nil {
+		return x.Terminal
+	}
+	return nil
+}
+
+func (x *BlockPatronRequest) GetPatronId() string {
+	if x != nil {
+		return x.PatronId
+	}
+	return ""
+}
+
+func (x *BlockPatronRequest) GetCardRetained() bool {
+	if x != nil {
+		return x.CardRetained
+	}
+	return false
+}
+
+func (x *BlockPatronRequest) GetBlockedCardMessage() string {
+	if x != nil {
+		return x.BlockedCardMessage
+	}
+	return ""
+}
+
+func (x *BlockPatronRequest) GetTransactionDate() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TransactionDate
+	}
+	return nil
+}
+
+type PatronEnableRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Terminal        *Terminal              `protobuf:"bytes,1,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	PatronId        string                 `protobuf:"bytes,2,opt,name=patron_id,json=patronId,proto3" json:"patron_id,omitempty"`
+	Pin             string                 `protobuf:"bytes,3,opt,name=pin,proto3" json:"pin,omitempty"`
+	TransactionDate *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=transaction_date,json=transactionDate,proto3" json:"transaction_date,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PatronEnableRequest) Reset() {
+	*x = PatronEnableRequest{}
+	mi := &file_illgw_v1_circulation_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatronEnableRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatronEnableRequest) ProtoMessage() {}
+
+func (x *PatronEnableRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_circulation_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatronEnableRequest.ProtoReflect.Descriptor instead.
+func (*PatronEnableRequest) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *PatronEnableRequest) GetTerminal() *Terminal {
+	if x != nil {
+		return x.Terminal
+	}
+	return nil
+}
+
+func (x *PatronEnableRequest) GetPatronId() string {
+	if x != nil {
+		return x.PatronId
+	}
+	return ""
+}
+
+func (x *PatronEnableRequest) GetPin() string {
+	if x != nil {
+		return x.Pin
+	}
+	return ""
+}
+
+func (x *PatronEnableRequest) GetTransactionDate() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TransactionDate
+	}
+	return nil
+}
+
+type ItemStatusUpdateRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Terminal        *Terminal              `protobuf:"bytes,1,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	ItemId          string                 `protobuf:"bytes,2,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	ItemProperties  string                 `protobuf:"bytes,3,opt,name=item_properties,json=itemProperties,proto3" json:"item_properties,omitempty"`
+	TransactionDate *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=transaction_date,json=transactionDate,proto3" json:"transaction_date,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ItemStatusUpdateRequest) Reset() {
+	*x = ItemStatusUpdateRequest{}
+	mi := &file_illgw_v1_circulation_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemStatusUpdateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemStatusUpdateRequest) ProtoMessage() {}
+
+func (x *ItemStatusUpdateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_circulation_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemStatusUpdateRequest.ProtoReflect.Descriptor instead.
+func (*ItemStatusUpdateRequest) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ItemStatusUpdateRequest) GetTerminal() *Terminal {
+	if x != nil {
+		return x.Terminal
+	}
+	return nil
+}
+
+func (x *ItemStatusUpdateRequest) GetItemId() string {
+	if x != nil {
+		return x.ItemId
+	}
+	return ""
+}
+
+func (x *ItemStatusUpdateRequest) GetItemProperties() string {
+	if x != nil {
+		return x.ItemProperties
+	}
+	return ""
+}
+
+func (x *ItemStatusUpdateRequest) GetTransactionDate() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TransactionDate
+	}
+	return nil
+}
+
+type ItemStatusUpdateResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Ok              bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	Item            *Item                  `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	TransactionDate *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=transaction_date,json=transactionDate,proto3" json:"transaction_date,omitempty"`
+	Reply           *Reply                 `protobuf:"bytes,4,opt,name=reply,proto3" json:"reply,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ItemStatusUpdateResponse) Reset() {
+	*x = ItemStatusUpdateResponse{}
+	mi := &file_illgw_v1_circulation_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemStatusUpdateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemStatusUpdateResponse) ProtoMessage() {}
+
+func (x *ItemStatusUpdateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_circulation_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemStatusUpdateResponse.ProtoReflect.Descriptor instead.
+func (*ItemStatusUpdateResponse) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ItemStatusUpdateResponse) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *ItemStatusUpdateResponse) GetItem() *Item {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+func (x *ItemStatusUpdateResponse) GetTransactionDate() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TransactionDate
+	}
+	return nil
+}
+
+func (x *ItemStatusUpdateResponse) GetReply() *Reply {
+	if x != nil {
+		return x.Reply
+	}
+	return nil
+}
+
+type GetReplayRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Terminal      string                 `protobuf:"bytes,1,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReplayRequest) Reset() {
+	*x = GetReplayRequest{}
+	mi := &file_illgw_v1_circulation_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReplayRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReplayRequest) ProtoMessage() {}
+
+func (x *GetReplayRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_circulation_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReplayRequest.ProtoReflect.Descriptor instead.
+func (*GetReplayRequest) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetReplayRequest) GetTerminal() string {
+	if x != nil {
+		return x.Terminal
+	}
+	return ""
+}
+
+// ReplayEntry is one terminal's last state-changing SIP2 request and the
+// response sent, as wire bytes (they hold a terminal password or patron PIN
+// when the kiosk sent one: never logged).
+type ReplayEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Terminal      string                 `protobuf:"bytes,1,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	Request       []byte                 `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	Response      []byte                 `protobuf:"bytes,3,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayEntry) Reset() {
+	*x = ReplayEntry{}
+	mi := &file_illgw_v1_circulation_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayEntry) ProtoMessage() {}
+
+func (x *ReplayEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_circulation_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayEntry.ProtoReflect.Descriptor instead.
+func (*ReplayEntry) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ReplayEntry) GetTerminal() string {
+	if x != nil {
+		return x.Terminal
+	}
+	return ""
+}
+
+func (x *ReplayEntry) GetRequest() []byte {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *ReplayEntry) GetResponse() []byte {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+type PutReplayResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutReplayResponse) Reset() {
+	*x = PutReplayResponse{}
+	mi := &file_illgw_v1_circulation_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutReplayResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutReplayResponse) ProtoMessage() {}
+
+func (x *PutReplayResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_circulation_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutReplayResponse.ProtoReflect.Descriptor instead.
+func (*PutReplayResponse) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{36}
+}
+
 var File_illgw_v1_circulation_proto protoreflect.FileDescriptor
 
 const file_illgw_v1_circulation_proto_rawDesc = "" +
 	"\n" +
-	"\x1aillgw/v1/circulation.proto\x12\billgw.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15illgw/v1/common.proto\"\xb3\x01\n" +
+	"\x1aillgw/v1/circulation.proto\x12\billgw.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15illgw/v1/common.proto\"\xf6\x01\n" +
 	"\bTerminal\x12\x14\n" +
 	"\x05login\x18\x01 \x01(\tR\x05login\x12\x16\n" +
 	"\x06member\x18\x02 \x01(\tR\x06member\x12 \n" +
@@ -3044,7 +3499,9 @@ const file_illgw_v1_circulation_proto_rawDesc = "" +
 	"\blocation\x18\x04 \x01(\tR\blocation\x12\x1a\n" +
 	"\blanguage\x18\x05 \x01(\tR\blanguage\x12\x1f\n" +
 	"\vremote_addr\x18\x06 \x01(\tR\n" +
-	"remoteAddr\"x\n" +
+	"remoteAddr\x12'\n" +
+	"\x0fmax_connections\x18\a \x01(\x05R\x0emaxConnections\x12\x18\n" +
+	"\acharset\x18\b \x01(\tR\acharset\"x\n" +
 	"\x05Reply\x12'\n" +
 	"\x0fscreen_messages\x18\x01 \x03(\tR\x0escreenMessages\x12\x1f\n" +
 	"\vprint_lines\x18\x02 \x03(\tR\n" +
@@ -3156,7 +3613,7 @@ const file_illgw_v1_circulation_proto_rawDesc = "" +
 	"\x13charged_items_limit\x18\n" +
 	" \x01(\x05R\x11chargedItemsLimit\x12(\n" +
 	"\x05lists\x18\v \x03(\v2\x12.illgw.v1.ItemListR\x05lists\x12%\n" +
-	"\x05reply\x18\f \x01(\v2\x0f.illgw.v1.ReplyR\x05reply\"\xb8\x04\n" +
+	"\x05reply\x18\f \x01(\v2\x0f.illgw.v1.ReplyR\x05reply\"\xdc\x04\n" +
 	"\x04Item\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\tR\x06itemId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12-\n" +
@@ -3177,7 +3634,8 @@ const file_illgw_v1_circulation_proto_rawDesc = "" +
 	"fee_amount\x18\r \x01(\tR\tfeeAmount\x12\x1a\n" +
 	"\bcurrency\x18\x0e \x01(\tR\bcurrency\x12'\n" +
 	"\x0fitem_properties\x18\x0f \x01(\tR\x0eitemProperties\x12\x17\n" +
-	"\aloan_id\x18\x10 \x01(\tR\x06loanId\"\xa1\x03\n" +
+	"\aloan_id\x18\x10 \x01(\tR\x06loanId\x12\"\n" +
+	"\rdue_date_text\x18\x11 \x01(\tR\vdueDateText\"\xa1\x03\n" +
 	"\x0fCheckoutRequest\x12.\n" +
 	"\bterminal\x18\x01 \x01(\v2\x12.illgw.v1.TerminalR\bterminal\x12\x1b\n" +
 	"\tpatron_id\x18\x02 \x01(\tR\bpatronId\x12\x10\n" +
@@ -3324,11 +3782,39 @@ const file_illgw_v1_circulation_proto_rawDesc = "" +
 	"\x12EndSessionResponse\x12\x14\n" +
 	"\x05ended\x18\x01 \x01(\bR\x05ended\x12\x1b\n" +
 	"\tpatron_id\x18\x02 \x01(\tR\bpatronId\x12%\n" +
-	"\x05reply\x18\x03 \x01(\v2\x0f.illgw.v1.ReplyR\x05reply*C\n" +
+	"\x05reply\x18\x03 \x01(\v2\x0f.illgw.v1.ReplyR\x05reply\"\xff\x01\n" +
+	"\x12BlockPatronRequest\x12.\n" +
+	"\bterminal\x18\x01 \x01(\v2\x12.illgw.v1.TerminalR\bterminal\x12\x1b\n" +
+	"\tpatron_id\x18\x02 \x01(\tR\bpatronId\x12#\n" +
+	"\rcard_retained\x18\x03 \x01(\bR\fcardRetained\x120\n" +
+	"\x14blocked_card_message\x18\x04 \x01(\tR\x12blockedCardMessage\x12E\n" +
+	"\x10transaction_date\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0ftransactionDate\"\xbb\x01\n" +
+	"\x13PatronEnableRequest\x12.\n" +
+	"\bterminal\x18\x01 \x01(\v2\x12.illgw.v1.TerminalR\bterminal\x12\x1b\n" +
+	"\tpatron_id\x18\x02 \x01(\tR\bpatronId\x12\x10\n" +
+	"\x03pin\x18\x03 \x01(\tR\x03pin\x12E\n" +
+	"\x10transaction_date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0ftransactionDate\"\xd2\x01\n" +
+	"\x17ItemStatusUpdateRequest\x12.\n" +
+	"\bterminal\x18\x01 \x01(\v2\x12.illgw.v1.TerminalR\bterminal\x12\x17\n" +
+	"\aitem_id\x18\x02 \x01(\tR\x06itemId\x12'\n" +
+	"\x0fitem_properties\x18\x03 \x01(\tR\x0eitemProperties\x12E\n" +
+	"\x10transaction_date\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0ftransactionDate\"\xbc\x01\n" +
+	"\x18ItemStatusUpdateResponse\x12\x0e\n" +
+	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\"\n" +
+	"\x04item\x18\x02 \x01(\v2\x0e.illgw.v1.ItemR\x04item\x12E\n" +
+	"\x10transaction_date\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0ftransactionDate\x12%\n" +
+	"\x05reply\x18\x04 \x01(\v2\x0f.illgw.v1.ReplyR\x05reply\".\n" +
+	"\x10GetReplayRequest\x12\x1a\n" +
+	"\bterminal\x18\x01 \x01(\tR\bterminal\"_\n" +
+	"\vReplayEntry\x12\x1a\n" +
+	"\bterminal\x18\x01 \x01(\tR\bterminal\x12\x18\n" +
+	"\arequest\x18\x02 \x01(\fR\arequest\x12\x1a\n" +
+	"\bresponse\x18\x03 \x01(\fR\bresponse\"\x13\n" +
+	"\x11PutReplayResponse*C\n" +
 	"\bTristate\x12\x14\n" +
 	"\x10TRISTATE_UNKNOWN\x10\x00\x12\x10\n" +
 	"\fTRISTATE_YES\x10\x01\x12\x0f\n" +
-	"\vTRISTATE_NO\x10\x022\xc9\x06\n" +
+	"\vTRISTATE_NO\x10\x022\xc1\t\n" +
 	"\vCirculation\x128\n" +
 	"\x05Login\x12\x16.illgw.v1.LoginRequest\x1a\x17.illgw.v1.LoginResponse\x12;\n" +
 	"\x06Status\x12\x17.illgw.v1.StatusRequest\x1a\x18.illgw.v1.StatusResponse\x12M\n" +
@@ -3342,7 +3828,12 @@ const file_illgw_v1_circulation_proto_rawDesc = "" +
 	"\aFeePaid\x12\x18.illgw.v1.FeePaidRequest\x1a\x19.illgw.v1.FeePaidResponse\x125\n" +
 	"\x04Hold\x12\x15.illgw.v1.HoldRequest\x1a\x16.illgw.v1.HoldResponse\x12G\n" +
 	"\n" +
-	"EndSession\x12\x1b.illgw.v1.EndSessionRequest\x1a\x1c.illgw.v1.EndSessionResponseB/Z-github.com/illgw/illgw/proto/illgw/v1;illgwv1b\x06proto3"
+	"EndSession\x12\x1b.illgw.v1.EndSessionRequest\x1a\x1c.illgw.v1.EndSessionResponse\x12K\n" +
+	"\vBlockPatron\x12\x1c.illgw.v1.BlockPatronRequest\x1a\x1e.illgw.v1.PatronStatusResponse\x12M\n" +
+	"\fPatronEnable\x12\x1d.illgw.v1.PatronEnableRequest\x1a\x1e.illgw.v1.PatronStatusResponse\x12Y\n" +
+	"\x10ItemStatusUpdate\x12!.illgw.v1.ItemStatusUpdateRequest\x1a\".illgw.v1.ItemStatusUpdateResponse\x12>\n" +
+	"\tGetReplay\x12\x1a.illgw.v1.GetReplayRequest\x1a\x15.illgw.v1.ReplayEntry\x12?\n" +
+	"\tPutReplay\x12\x15.illgw.v1.ReplayEntry\x1a\x1b.illgw.v1.PutReplayResponseB/Z-github.com/illgw/illgw/proto/illgw/v1;illgwv1b\x06proto3"
 
 var (
 	file_illgw_v1_circulation_proto_rawDescOnce sync.Once
@@ -3357,7 +3848,7 @@ func file_illgw_v1_circulation_proto_rawDescGZIP() []byte {
 }
 
 var file_illgw_v1_circulation_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_illgw_v1_circulation_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_illgw_v1_circulation_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_illgw_v1_circulation_proto_goTypes = []any{
 	(Tristate)(0),                     // 0: illgw.v1.Tristate
 	(ItemList_Kind)(0),                // 1: illgw.v1.ItemList.Kind
@@ -3392,17 +3883,24 @@ var file_illgw_v1_circulation_proto_goTypes = []any{
 	(*HoldResponse)(nil),              // 30: illgw.v1.HoldResponse
 	(*EndSessionRequest)(nil),         // 31: illgw.v1.EndSessionRequest
 	(*EndSessionResponse)(nil),        // 32: illgw.v1.EndSessionResponse
-	(*Field)(nil),                     // 33: illgw.v1.Field
-	(*timestamppb.Timestamp)(nil),     // 34: google.protobuf.Timestamp
+	(*BlockPatronRequest)(nil),        // 33: illgw.v1.BlockPatronRequest
+	(*PatronEnableRequest)(nil),       // 34: illgw.v1.PatronEnableRequest
+	(*ItemStatusUpdateRequest)(nil),   // 35: illgw.v1.ItemStatusUpdateRequest
+	(*ItemStatusUpdateResponse)(nil),  // 36: illgw.v1.ItemStatusUpdateResponse
+	(*GetReplayRequest)(nil),          // 37: illgw.v1.GetReplayRequest
+	(*ReplayEntry)(nil),               // 38: illgw.v1.ReplayEntry
+	(*PutReplayResponse)(nil),         // 39: illgw.v1.PutReplayResponse
+	(*Field)(nil),                     // 40: illgw.v1.Field
+	(*timestamppb.Timestamp)(nil),     // 41: google.protobuf.Timestamp
 }
 var file_illgw_v1_circulation_proto_depIdxs = []int32{
-	33, // 0: illgw.v1.Reply.extra:type_name -> illgw.v1.Field
+	40, // 0: illgw.v1.Reply.extra:type_name -> illgw.v1.Field
 	0,  // 1: illgw.v1.Patron.valid:type_name -> illgw.v1.Tristate
 	0,  // 2: illgw.v1.Patron.pin_valid:type_name -> illgw.v1.Tristate
 	5,  // 3: illgw.v1.Patron.restrictions:type_name -> illgw.v1.PatronRestrictions
 	3,  // 4: illgw.v1.LoginResponse.terminal:type_name -> illgw.v1.Terminal
 	3,  // 5: illgw.v1.StatusRequest.terminal:type_name -> illgw.v1.Terminal
-	34, // 6: illgw.v1.StatusResponse.date_time:type_name -> google.protobuf.Timestamp
+	41, // 6: illgw.v1.StatusResponse.date_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: illgw.v1.StatusResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 8: illgw.v1.PatronStatusRequest.terminal:type_name -> illgw.v1.Terminal
 	6,  // 9: illgw.v1.PatronStatusResponse.patron:type_name -> illgw.v1.Patron
@@ -3413,79 +3911,98 @@ var file_illgw_v1_circulation_proto_depIdxs = []int32{
 	6,  // 14: illgw.v1.PatronInformationResponse.patron:type_name -> illgw.v1.Patron
 	13, // 15: illgw.v1.PatronInformationResponse.lists:type_name -> illgw.v1.ItemList
 	4,  // 16: illgw.v1.PatronInformationResponse.reply:type_name -> illgw.v1.Reply
-	34, // 17: illgw.v1.Item.due_date:type_name -> google.protobuf.Timestamp
+	41, // 17: illgw.v1.Item.due_date:type_name -> google.protobuf.Timestamp
 	3,  // 18: illgw.v1.CheckoutRequest.terminal:type_name -> illgw.v1.Terminal
-	34, // 19: illgw.v1.CheckoutRequest.no_block_due_date:type_name -> google.protobuf.Timestamp
-	34, // 20: illgw.v1.CheckoutRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 19: illgw.v1.CheckoutRequest.no_block_due_date:type_name -> google.protobuf.Timestamp
+	41, // 20: illgw.v1.CheckoutRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	0,  // 21: illgw.v1.CheckoutResponse.magnetic_media:type_name -> illgw.v1.Tristate
-	34, // 22: illgw.v1.CheckoutResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 22: illgw.v1.CheckoutResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	16, // 23: illgw.v1.CheckoutResponse.item:type_name -> illgw.v1.Item
 	4,  // 24: illgw.v1.CheckoutResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 25: illgw.v1.CheckinRequest.terminal:type_name -> illgw.v1.Terminal
-	34, // 26: illgw.v1.CheckinRequest.return_date:type_name -> google.protobuf.Timestamp
-	34, // 27: illgw.v1.CheckinRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 26: illgw.v1.CheckinRequest.return_date:type_name -> google.protobuf.Timestamp
+	41, // 27: illgw.v1.CheckinRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	0,  // 28: illgw.v1.CheckinResponse.magnetic_media:type_name -> illgw.v1.Tristate
-	34, // 29: illgw.v1.CheckinResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 29: illgw.v1.CheckinResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	16, // 30: illgw.v1.CheckinResponse.item:type_name -> illgw.v1.Item
 	4,  // 31: illgw.v1.CheckinResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 32: illgw.v1.RenewRequest.terminal:type_name -> illgw.v1.Terminal
-	34, // 33: illgw.v1.RenewRequest.no_block_due_date:type_name -> google.protobuf.Timestamp
-	34, // 34: illgw.v1.RenewRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 33: illgw.v1.RenewRequest.no_block_due_date:type_name -> google.protobuf.Timestamp
+	41, // 34: illgw.v1.RenewRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	0,  // 35: illgw.v1.RenewResponse.magnetic_media:type_name -> illgw.v1.Tristate
-	34, // 36: illgw.v1.RenewResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 36: illgw.v1.RenewResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	16, // 37: illgw.v1.RenewResponse.item:type_name -> illgw.v1.Item
 	4,  // 38: illgw.v1.RenewResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 39: illgw.v1.RenewAllRequest.terminal:type_name -> illgw.v1.Terminal
-	34, // 40: illgw.v1.RenewAllRequest.transaction_date:type_name -> google.protobuf.Timestamp
-	34, // 41: illgw.v1.RenewAllResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 40: illgw.v1.RenewAllRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 41: illgw.v1.RenewAllResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	4,  // 42: illgw.v1.RenewAllResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 43: illgw.v1.ItemInformationRequest.terminal:type_name -> illgw.v1.Terminal
-	34, // 44: illgw.v1.ItemInformationRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 44: illgw.v1.ItemInformationRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	16, // 45: illgw.v1.ItemInformationResponse.item:type_name -> illgw.v1.Item
-	34, // 46: illgw.v1.ItemInformationResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 46: illgw.v1.ItemInformationResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	4,  // 47: illgw.v1.ItemInformationResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 48: illgw.v1.FeePaidRequest.terminal:type_name -> illgw.v1.Terminal
-	34, // 49: illgw.v1.FeePaidRequest.transaction_date:type_name -> google.protobuf.Timestamp
-	34, // 50: illgw.v1.FeePaidResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 49: illgw.v1.FeePaidRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 50: illgw.v1.FeePaidResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	4,  // 51: illgw.v1.FeePaidResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 52: illgw.v1.HoldRequest.terminal:type_name -> illgw.v1.Terminal
 	2,  // 53: illgw.v1.HoldRequest.mode:type_name -> illgw.v1.HoldRequest.Mode
-	34, // 54: illgw.v1.HoldRequest.expiration_date:type_name -> google.protobuf.Timestamp
-	34, // 55: illgw.v1.HoldRequest.transaction_date:type_name -> google.protobuf.Timestamp
-	34, // 56: illgw.v1.HoldResponse.expiration_date:type_name -> google.protobuf.Timestamp
-	34, // 57: illgw.v1.HoldResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 54: illgw.v1.HoldRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	41, // 55: illgw.v1.HoldRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	41, // 56: illgw.v1.HoldResponse.expiration_date:type_name -> google.protobuf.Timestamp
+	41, // 57: illgw.v1.HoldResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	4,  // 58: illgw.v1.HoldResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 59: illgw.v1.EndSessionRequest.terminal:type_name -> illgw.v1.Terminal
 	4,  // 60: illgw.v1.EndSessionResponse.reply:type_name -> illgw.v1.Reply
-	7,  // 61: illgw.v1.Circulation.Login:input_type -> illgw.v1.LoginRequest
-	9,  // 62: illgw.v1.Circulation.Status:input_type -> illgw.v1.StatusRequest
-	11, // 63: illgw.v1.Circulation.PatronStatus:input_type -> illgw.v1.PatronStatusRequest
-	14, // 64: illgw.v1.Circulation.PatronInformation:input_type -> illgw.v1.PatronInformationRequest
-	17, // 65: illgw.v1.Circulation.Checkout:input_type -> illgw.v1.CheckoutRequest
-	19, // 66: illgw.v1.Circulation.Checkin:input_type -> illgw.v1.CheckinRequest
-	21, // 67: illgw.v1.Circulation.Renew:input_type -> illgw.v1.RenewRequest
-	23, // 68: illgw.v1.Circulation.RenewAll:input_type -> illgw.v1.RenewAllRequest
-	25, // 69: illgw.v1.Circulation.ItemInformation:input_type -> illgw.v1.ItemInformationRequest
-	27, // 70: illgw.v1.Circulation.FeePaid:input_type -> illgw.v1.FeePaidRequest
-	29, // 71: illgw.v1.Circulation.Hold:input_type -> illgw.v1.HoldRequest
-	31, // 72: illgw.v1.Circulation.EndSession:input_type -> illgw.v1.EndSessionRequest
-	8,  // 73: illgw.v1.Circulation.Login:output_type -> illgw.v1.LoginResponse
-	10, // 74: illgw.v1.Circulation.Status:output_type -> illgw.v1.StatusResponse
-	12, // 75: illgw.v1.Circulation.PatronStatus:output_type -> illgw.v1.PatronStatusResponse
-	15, // 76: illgw.v1.Circulation.PatronInformation:output_type -> illgw.v1.PatronInformationResponse
-	18, // 77: illgw.v1.Circulation.Checkout:output_type -> illgw.v1.CheckoutResponse
-	20, // 78: illgw.v1.Circulation.Checkin:output_type -> illgw.v1.CheckinResponse
-	22, // 79: illgw.v1.Circulation.Renew:output_type -> illgw.v1.RenewResponse
-	24, // 80: illgw.v1.Circulation.RenewAll:output_type -> illgw.v1.RenewAllResponse
-	26, // 81: illgw.v1.Circulation.ItemInformation:output_type -> illgw.v1.ItemInformationResponse
-	28, // 82: illgw.v1.Circulation.FeePaid:output_type -> illgw.v1.FeePaidResponse
-	30, // 83: illgw.v1.Circulation.Hold:output_type -> illgw.v1.HoldResponse
-	32, // 84: illgw.v1.Circulation.EndSession:output_type -> illgw.v1.EndSessionResponse
-	73, // [73:85] is the sub-list for method output_type
-	61, // [61:73] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	3,  // 61: illgw.v1.BlockPatronRequest.terminal:type_name -> illgw.v1.Terminal
+	41, // 62: illgw.v1.BlockPatronRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	3,  // 63: illgw.v1.PatronEnableRequest.terminal:type_name -> illgw.v1.Terminal
+	41, // 64: illgw.v1.PatronEnableRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	3,  // 65: illgw.v1.ItemStatusUpdateRequest.terminal:type_name -> illgw.v1.Terminal
+	41, // 66: illgw.v1.ItemStatusUpdateRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	16, // 67: illgw.v1.ItemStatusUpdateResponse.item:type_name -> illgw.v1.Item
+	41, // 68: illgw.v1.ItemStatusUpdateResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	4,  // 69: illgw.v1.ItemStatusUpdateResponse.reply:type_name -> illgw.v1.Reply
+	7,  // 70: illgw.v1.Circulation.Login:input_type -> illgw.v1.LoginRequest
+	9,  // 71: illgw.v1.Circulation.Status:input_type -> illgw.v1.StatusRequest
+	11, // 72: illgw.v1.Circulation.PatronStatus:input_type -> illgw.v1.PatronStatusRequest
+	14, // 73: illgw.v1.Circulation.PatronInformation:input_type -> illgw.v1.PatronInformationRequest
+	17, // 74: illgw.v1.Circulation.Checkout:input_type -> illgw.v1.CheckoutRequest
+	19, // 75: illgw.v1.Circulation.Checkin:input_type -> illgw.v1.CheckinRequest
+	21, // 76: illgw.v1.Circulation.Renew:input_type -> illgw.v1.RenewRequest
+	23, // 77: illgw.v1.Circulation.RenewAll:input_type -> illgw.v1.RenewAllRequest
+	25, // 78: illgw.v1.Circulation.ItemInformation:input_type -> illgw.v1.ItemInformationRequest
+	27, // 79: illgw.v1.Circulation.FeePaid:input_type -> illgw.v1.FeePaidRequest
+	29, // 80: illgw.v1.Circulation.Hold:input_type -> illgw.v1.HoldRequest
+	31, // 81: illgw.v1.Circulation.EndSession:input_type -> illgw.v1.EndSessionRequest
+	33, // 82: illgw.v1.Circulation.BlockPatron:input_type -> illgw.v1.BlockPatronRequest
+	34, // 83: illgw.v1.Circulation.PatronEnable:input_type -> illgw.v1.PatronEnableRequest
+	35, // 84: illgw.v1.Circulation.ItemStatusUpdate:input_type -> illgw.v1.ItemStatusUpdateRequest
+	37, // 85: illgw.v1.Circulation.GetReplay:input_type -> illgw.v1.GetReplayRequest
+	38, // 86: illgw.v1.Circulation.PutReplay:input_type -> illgw.v1.ReplayEntry
+	8,  // 87: illgw.v1.Circulation.Login:output_type -> illgw.v1.LoginResponse
+	10, // 88: illgw.v1.Circulation.Status:output_type -> illgw.v1.StatusResponse
+	12, // 89: illgw.v1.Circulation.PatronStatus:output_type -> illgw.v1.PatronStatusResponse
+	15, // 90: illgw.v1.Circulation.PatronInformation:output_type -> illgw.v1.PatronInformationResponse
+	18, // 91: illgw.v1.Circulation.Checkout:output_type -> illgw.v1.CheckoutResponse
+	20, // 92: illgw.v1.Circulation.Checkin:output_type -> illgw.v1.CheckinResponse
+	22, // 93: illgw.v1.Circulation.Renew:output_type -> illgw.v1.RenewResponse
+	24, // 94: illgw.v1.Circulation.RenewAll:output_type -> illgw.v1.RenewAllResponse
+	26, // 95: illgw.v1.Circulation.ItemInformation:output_type -> illgw.v1.ItemInformationResponse
+	28, // 96: illgw.v1.Circulation.FeePaid:output_type -> illgw.v1.FeePaidResponse
+	30, // 97: illgw.v1.Circulation.Hold:output_type -> illgw.v1.HoldResponse
+	32, // 98: illgw.v1.Circulation.EndSession:output_type -> illgw.v1.EndSessionResponse
+	12, // 99: illgw.v1.Circulation.BlockPatron:output_type -> illgw.v1.PatronStatusResponse
+	12, // 100: illgw.v1.Circulation.PatronEnable:output_type -> illgw.v1.PatronStatusResponse
+	36, // 101: illgw.v1.Circulation.ItemStatusUpdate:output_type -> illgw.v1.ItemStatusUpdateResponse
+	38, // 102: illgw.v1.Circulation.GetReplay:output_type -> illgw.v1.ReplayEntry
+	39, // 103: illgw.v1.Circulation.PutReplay:output_type -> illgw.v1.PutReplayResponse
+	87, // [87:104] is the sub-list for method output_type
+	70, // [70:87] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_illgw_v1_circulation_proto_init() }
@@ -3500,7 +4017,7 @@ func file_illgw_v1_circulation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_illgw_v1_circulation_proto_rawDesc), len(file_illgw_v1_circulation_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   30,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

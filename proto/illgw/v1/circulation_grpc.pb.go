@@ -35,6 +35,11 @@ const (
 	Circulation_FeePaid_FullMethodName           = "/illgw.v1.Circulation/FeePaid"
 	Circulation_Hold_FullMethodName              = "/illgw.v1.Circulation/Hold"
 	Circulation_EndSession_FullMethodName        = "/illgw.v1.Circulation/EndSession"
+	Circulation_BlockPatron_FullMethodName       = "/illgw.v1.Circulation/BlockPatron"
+	Circulation_PatronEnable_FullMethodName      = "/illgw.v1.Circulation/PatronEnable"
+	Circulation_ItemStatusUpdate_FullMethodName  = "/illgw.v1.Circulation/ItemStatusUpdate"
+	Circulation_GetReplay_FullMethodName         = "/illgw.v1.Circulation/GetReplay"
+	Circulation_PutReplay_FullMethodName         = "/illgw.v1.Circulation/PutReplay"
 )
 
 // CirculationClient is the client API for Circulation service.
@@ -67,6 +72,19 @@ type CirculationClient interface {
 	Hold(ctx context.Context, in *HoldRequest, opts ...grpc.CallOption) (*HoldResponse, error)
 	// EndSession (SIP2 35/36).
 	EndSession(ctx context.Context, in *EndSessionRequest, opts ...grpc.CallOption) (*EndSessionResponse, error)
+	// BlockPatron (SIP2 01, answered with 24).
+	BlockPatron(ctx context.Context, in *BlockPatronRequest, opts ...grpc.CallOption) (*PatronStatusResponse, error)
+	// PatronEnable (SIP2 25/26).
+	PatronEnable(ctx context.Context, in *PatronEnableRequest, opts ...grpc.CallOption) (*PatronStatusResponse, error)
+	// ItemStatusUpdate (SIP2 19/20).
+	ItemStatusUpdate(ctx context.Context, in *ItemStatusUpdateRequest, opts ...grpc.CallOption) (*ItemStatusUpdateResponse, error)
+	// GetReplay returns a terminal's last state-changing request and the
+	// response sent, kept in the state store so a kiosk's retry is answered
+	// the same on any gateway instance (SIP2 §"Error Detection"; issue 6
+	// point 2). NOT_FOUND when there is none or it expired.
+	GetReplay(ctx context.Context, in *GetReplayRequest, opts ...grpc.CallOption) (*ReplayEntry, error)
+	// PutReplay replaces a terminal's replay entry.
+	PutReplay(ctx context.Context, in *ReplayEntry, opts ...grpc.CallOption) (*PutReplayResponse, error)
 }
 
 type circulationClient struct {
@@ -197,6 +215,56 @@ func (c *circulationClient) EndSession(ctx context.Context, in *EndSessionReques
 	return out, nil
 }
 
+func (c *circulationClient) BlockPatron(ctx context.Context, in *BlockPatronRequest, opts ...grpc.CallOption) (*PatronStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PatronStatusResponse)
+	err := c.cc.Invoke(ctx, Circulation_BlockPatron_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *circulationClient) PatronEnable(ctx context.Context, in *PatronEnableRequest, opts ...grpc.CallOption) (*PatronStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PatronStatusResponse)
+	err := c.cc.Invoke(ctx, Circulation_PatronEnable_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *circulationClient) ItemStatusUpdate(ctx context.Context, in *ItemStatusUpdateRequest, opts ...grpc.CallOption) (*ItemStatusUpdateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ItemStatusUpdateResponse)
+	err := c.cc.Invoke(ctx, Circulation_ItemStatusUpdate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *circulationClient) GetReplay(ctx context.Context, in *GetReplayRequest, opts ...grpc.CallOption) (*ReplayEntry, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplayEntry)
+	err := c.cc.Invoke(ctx, Circulation_GetReplay_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *circulationClient) PutReplay(ctx context.Context, in *ReplayEntry, opts ...grpc.CallOption) (*PutReplayResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutReplayResponse)
+	err := c.cc.Invoke(ctx, Circulation_PutReplay_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CirculationServer is the server API for Circulation service.
 // All implementations must embed UnimplementedCirculationServer
 // for forward compatibility.
@@ -227,6 +295,19 @@ type CirculationServer interface {
 	Hold(context.Context, *HoldRequest) (*HoldResponse, error)
 	// EndSession (SIP2 35/36).
 	EndSession(context.Context, *EndSessionRequest) (*EndSessionResponse, error)
+	// BlockPatron (SIP2 01, answered with 24).
+	BlockPatron(context.Context, *BlockPatronRequest) (*PatronStatusResponse, error)
+	// PatronEnable (SIP2 25/26).
+	PatronEnable(context.Context, *PatronEnableRequest) (*PatronStatusResponse, error)
+	// ItemStatusUpdate (SIP2 19/20).
+	ItemStatusUpdate(context.Context, *ItemStatusUpdateRequest) (*ItemStatusUpdateResponse, error)
+	// GetReplay returns a terminal's last state-changing request and the
+	// response sent, kept in the state store so a kiosk's retry is answered
+	// the same on any gateway instance (SIP2 §"Error Detection"; issue 6
+	// point 2). NOT_FOUND when there is none or it expired.
+	GetReplay(context.Context, *GetReplayRequest) (*ReplayEntry, error)
+	// PutReplay replaces a terminal's replay entry.
+	PutReplay(context.Context, *ReplayEntry) (*PutReplayResponse, error)
 	mustEmbedUnimplementedCirculationServer()
 }
 
@@ -272,6 +353,21 @@ func (UnimplementedCirculationServer) Hold(context.Context, *HoldRequest) (*Hold
 }
 func (UnimplementedCirculationServer) EndSession(context.Context, *EndSessionRequest) (*EndSessionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EndSession not implemented")
+}
+func (UnimplementedCirculationServer) BlockPatron(context.Context, *BlockPatronRequest) (*PatronStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BlockPatron not implemented")
+}
+func (UnimplementedCirculationServer) PatronEnable(context.Context, *PatronEnableRequest) (*PatronStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PatronEnable not implemented")
+}
+func (UnimplementedCirculationServer) ItemStatusUpdate(context.Context, *ItemStatusUpdateRequest) (*ItemStatusUpdateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ItemStatusUpdate not implemented")
+}
+func (UnimplementedCirculationServer) GetReplay(context.Context, *GetReplayRequest) (*ReplayEntry, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReplay not implemented")
+}
+func (UnimplementedCirculationServer) PutReplay(context.Context, *ReplayEntry) (*PutReplayResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutReplay not implemented")
 }
 func (UnimplementedCirculationServer) mustEmbedUnimplementedCirculationServer() {}
 func (UnimplementedCirculationServer) testEmbeddedByValue()                     {}
@@ -510,6 +606,96 @@ func _Circulation_EndSession_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Circulation_BlockPatron_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BlockPatronRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CirculationServer).BlockPatron(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Circulation_BlockPatron_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CirculationServer).BlockPatron(ctx, req.(*BlockPatronRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Circulation_PatronEnable_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PatronEnableRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CirculationServer).PatronEnable(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Circulation_PatronEnable_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CirculationServer).PatronEnable(ctx, req.(*PatronEnableRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Circulation_ItemStatusUpdate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ItemStatusUpdateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CirculationServer).ItemStatusUpdate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Circulation_ItemStatusUpdate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CirculationServer).ItemStatusUpdate(ctx, req.(*ItemStatusUpdateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Circulation_GetReplay_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReplayRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CirculationServer).GetReplay(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Circulation_GetReplay_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CirculationServer).GetReplay(ctx, req.(*GetReplayRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Circulation_PutReplay_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplayEntry)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CirculationServer).PutReplay(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Circulation_PutReplay_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CirculationServer).PutReplay(ctx, req.(*ReplayEntry))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Circulation_ServiceDesc is the grpc.ServiceDesc for Circulation service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -564,6 +750,26 @@ var Circulation_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EndSession",
 			Handler:    _Circulation_EndSession_Handler,
+		},
+		{
+			MethodName: "BlockPatron",
+			Handler:    _Circulation_BlockPatron_Handler,
+		},
+		{
+			MethodName: "PatronEnable",
+			Handler:    _Circulation_PatronEnable_Handler,
+		},
+		{
+			MethodName: "ItemStatusUpdate",
+			Handler:    _Circulation_ItemStatusUpdate_Handler,
+		},
+		{
+			MethodName: "GetReplay",
+			Handler:    _Circulation_GetReplay_Handler,
+		},
+		{
+			MethodName: "PutReplay",
+			Handler:    _Circulation_PutReplay_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
