@@ -65,10 +65,14 @@ func BenchmarkSearchPresent(b *testing.B) {
 	for _, conns := range []int{1, 10} {
 		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
 			const n = 500
+			// Best of alternating rounds: the machine is shared, so the best round of each is
+			// the fairest comparison.
 			var oursRate, ztRate float64
 			for b.Loop() {
-				oursRate = runPairs(b, ours, "Default", conns, n)
-				ztRate = runPairs(b, zt.Addr, "Default", conns, n)
+				for range 3 {
+					oursRate = max(oursRate, runPairs(b, ours, "Default", conns, n))
+					ztRate = max(ztRate, runPairs(b, zt.Addr, "Default", conns, n))
+				}
 			}
 			b.ReportMetric(oursRate, "ours-pairs/s")
 			b.ReportMetric(ztRate, "ztest-pairs/s")
