@@ -67,3 +67,32 @@ func TestTextAgainstYAZ(t *testing.T) {
 		}
 	}
 }
+
+// TestXMLWellFormedByXmllint: xmllint accepts what the writer makes of
+// records full of bytes XML forbids, and of the sample file.
+func TestXMLWellFormedByXmllint(t *testing.T) {
+	xmllint := testenv.Require(t, "xmllint", "libxml2-utils")
+	var all []byte
+	for i := 0; i < 256; i++ {
+		all = append(all, byte(i))
+	}
+	hostile := &Record{Leader: ParseLeader("\x00\x01<>&\"'\xff"), Fields: []Field{
+		ControlField("001", string(all)),
+		ControlField("00\x1f", "a\x1fb\x1ec"),
+		{Tag: "<&>", Ind1: '"', Ind2: '\'', Subfields: []Subfield{{Code: 0, Value: string(all)}, {Code: '<', Value: "\ufffe\uffff\U0010FFFF"}}},
+	}}
+	recs := append(readFile(t, "testdata/sample-marc.mrc"), hostile)
+	var buf bytes.Buffer
+	w := NewXMLWriter(&buf)
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	cmd := exec.Command(xmllint, "--noout", "-")
+	cmd.Stdin = &buf
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("xmllint: %v\n%s", err, out)
+	}
+}
