@@ -18,8 +18,8 @@ import (
 // Server is a Z39.50 server (Z39.50-2003 target). It is a plain struct: set the fields, then
 // call Serve or ListenAndServe. Every limit has a default documented beside it.
 type Server struct {
-	// Addr is the listen address for ListenAndServe. "" means ":2100"... in illgw the config
-	// supplies 127.0.0.1:2100.
+	// Addr is the listen address for ListenAndServe. "" means ":2100" (illgw's config
+	// supplies 127.0.0.1:2100).
 	Addr string
 	// Backend answers the operations. Required.
 	Backend Backend

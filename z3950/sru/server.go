@@ -185,15 +185,15 @@ func (s *Server) searchRetrieve(ctx context.Context, hr *http.Request, req *Requ
 			return
 		}
 	}
-	max := req.MaximumRecords
-	if max < 0 {
-		max = s.DefaultMaximumRecords
-		if max <= 0 {
-			max = 10
+	limit := req.MaximumRecords
+	if limit < 0 {
+		limit = s.DefaultMaximumRecords
+		if limit <= 0 {
+			limit = 10
 		}
 	}
-	max = min(max, s.maxRecords())
-	if max == 0 || res.Count == 0 {
+	limit = min(limit, s.maxRecords())
+	if limit == 0 || res.Count == 0 {
 		out.searchResponse(req, res.Count, nil, 0, nil)
 		return
 	}
@@ -201,7 +201,7 @@ func (s *Server) searchRetrieve(ctx context.Context, hr *http.Request, req *Requ
 		out.searchResponse(req, res.Count, nil, 0, []diag{{61, strconv.Itoa(req.StartRecord)}})
 		return
 	}
-	n := min(max, res.Count-req.StartRecord+1)
+	n := min(limit, res.Count-req.StartRecord+1)
 	recs, err := sess.Fetch(ctx, &z3950.FetchRequest{ResultSet: set, Start: req.StartRecord, Count: n,
 		Syntax: z3950.OIDXML, ElementSet: "marcxml"})
 	if err != nil {
