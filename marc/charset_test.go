@@ -235,3 +235,28 @@ func TestToMARC8Record(t *testing.T) {
 		t.Errorf("246a through yaz: %q", got)
 	}
 }
+
+func TestForcedCharsets(t *testing.T) {
+	r := &Record{Leader: DefaultLeader, Fields: []Field{DataField("245", '1', '0', Subfield{'a', "A\xffb"})}}
+	probs := ToUTF8(r, CharsetUTF8)
+	if got := r.Fields[0].Subfield('a'); got != "A\uFFFDb" || len(probs) != 1 || !strings.Contains(probs[0].String(), "field 245: invalid UTF-8") {
+		t.Errorf("forced UTF-8: %q %v", got, probs)
+	}
+	r = &Record{Leader: DefaultLeader, Fields: []Field{DataField("245", '1', '0', Subfield{'a', "A\xe8ida \xaf"})}}
+	probs = ToUTF8(r, CharsetMARC8)
+	if got := r.Fields[0].Subfield('a'); got != "Aïda \uFFFD" || len(probs) != 1 || !strings.Contains(probs[0].Msg, `\xAF`) {
+		t.Errorf("forced MARC-8: %q %v", got, probs)
+	}
+	_, err := DecodeMARC8([]byte("ab\x1b(Zc"))
+	if err == nil || err.Error() != `marc: invalid MARC-8 sequence \x1B\x28\x5A at offset 2` {
+		t.Errorf("error message: %v", err)
+	}
+	for in, want := range map[string]Charset{"auto": CharsetAuto, "marc-8": CharsetMARC8, "utf8": CharsetUTF8, "iso-8859-1": CharsetLatin1} {
+		if got, ok := ParseCharset(in); !ok || got != want {
+			t.Errorf("ParseCharset(%q) = %v %v", in, got, ok)
+		}
+	}
+	if _, ok := ParseCharset("ebcdic"); ok {
+		t.Error("ParseCharset accepted ebcdic")
+	}
+}
