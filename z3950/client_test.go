@@ -259,3 +259,46 @@ func TestPoolReusesHealthyClients(t *testing.T) {
 	}
 	p.Put(c3)
 }
+
+// Shutdown lets an in-flight search finish and answer before the association is closed.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	srv := &z3950.Server{Backend: slowInit{sampleBackend(t)}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	c, err := z3950.Dial(ctxT(t), ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle, err := z3950.Dial(ctxT(t), ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		sr, err := c.Search(ctxT(t), []string{"Default"}, z3950.Query{RPN: mustPQF(t, "@attr 1=4 computer")}, nil)
+		if err == nil && sr.ResultCount != 9 {
+			err = errors.New("wrong count")
+		}
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the search is now inside the slow backend
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("in-flight search: %v", err)
+	}
+	if idle.Healthy() {
+		if _, err := idle.Search(ctxT(t), []string{"Default"}, z3950.Query{RPN: mustPQF(t, "x")}, nil); err == nil {
+			t.Fatal("idle association still served after shutdown")
+		}
+	}
+	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		t.Fatal("listener still accepting after shutdown")
+	}
+}
