@@ -159,7 +159,7 @@ func (p Policy) Apply(l Loan, ev Event) (Loan, []Effect, error) {
 	case moveNext:
 		if ev.Kind == LenderUnfilled && strings.EqualFold(ev.Reason, ReasonDuplicate) {
 			next.State, next.Lender, next.Reason = Unfilled, "", "lender "+l.Lender+": "+ReasonDuplicate
-			effects = append(effects, Effect{Kind: NotifyRequester, Party: AtRequester, Member: l.Requester, Reason: next.Reason})
+			effects = append(effects, notify(&next, ev))
 			break
 		}
 		effects = p.advance(&next, ev, effects)
@@ -186,7 +186,7 @@ func (p Policy) advance(l *Loan, ev Event, effects []Effect) []Effect {
 		if len(l.Rota) == 0 {
 			l.Reason = "no member that lends holds the item"
 		}
-		return append(effects, Effect{Kind: NotifyRequester, Party: AtRequester, Member: l.Requester, Reason: l.Reason})
+		return append(effects, notify(l, ev))
 	}
 	lend := &l.Rota[i]
 	lend.State = supplierTable[Candidate][SupAsk]
@@ -196,6 +196,13 @@ func (p Policy) advance(l *Loan, ev Event, effects []Effect) []Effect {
 	return append(effects,
 		Effect{Kind: RequestItem, Party: AtLender, Member: lend.Member, Item: lend.ItemID},
 		Effect{Kind: ArmLenderTimer, Party: AtBroker, Member: lend.Member, At: lend.Deadline})
+}
+
+// notify tells the requester why its loan ended unfilled.
+func notify(l *Loan, ev Event) Effect {
+	e, _ := resolve(req(NotifyRequester), l, ev)
+	e.Reason = l.Reason
+	return e
 }
 
 // resolve fills in one effect of a rule for the loan after the event (before
