@@ -260,3 +260,23 @@ func TestForcedCharsets(t *testing.T) {
 		t.Error("ParseCharset accepted ebcdic")
 	}
 }
+
+// TestZebraMislabelledRecord reads a record that YAZ converted to MARC-8
+// without changing leader/09 (as Zebra serves them): the data is read as
+// MARC-8 and nothing is lost.
+func TestZebraMislabelledRecord(t *testing.T) {
+	rec := readFile(t, "testdata/mislabelled-utf8-leader.mrc")[0]
+	if !rec.Leader.IsUTF8() {
+		t.Fatal("fixture leader/09 should claim UTF-8")
+	}
+	probs := ToUTF8(rec, CharsetAuto)
+	if len(probs) != 1 || !strings.Contains(probs[0].Msg, "read as MARC-8") {
+		t.Errorf("problems %v", probs)
+	}
+	want := readFile(t, "testdata/diacritics.marc8.mrc")[0]
+	ToUTF8(want, CharsetMARC8)
+	sameRecords(t, "zebra", []*Record{want}, []*Record{rec}, false)
+	if got := rec.Field("245").Subfield('a'); got != "L'étranger /" {
+		t.Errorf("245a %q", got)
+	}
+}

@@ -1,0 +1,1 @@
+00350cam a2200109 a 4500001001000000008004100010020001800051100003100069245006400100246005100164880002500215test-0001230101s2023    fr            000 0 fre d  a97820703600241 aCamus, Albert,d1913-1960.13aL'âetranger /cAlbert Camus ; prâeface de Jean-Paul Sartre.3 aMèuller StraÇe ¥r² ¡âod Dvoâak änandâu Ã2023 Â1 6100-01a$1!4&'Qg(B
