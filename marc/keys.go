@@ -31,7 +31,9 @@ func MatchKeys(rec *Record) Keys {
 			k.ISSN = append(k.ISSN, n)
 		}
 	}
-	k.LCCN = NormalizeLCCN(rec.LCCN())
+	if l := NormalizeLCCN(rec.LCCN()); validLCCN(l) {
+		k.LCCN = l
+	}
 	for _, s := range rec.SystemNumbers() {
 		if n, ok := normalizeOCLC(s, true); ok && !contains(k.OCLC, n) {
 			k.OCLC = append(k.OCLC, n)
@@ -224,6 +226,20 @@ func NormalizeLCCN(s string) string {
 		s = s[:i] + right
 	}
 	return s
+}
+
+// validLCCN reports whether a normalised LCCN has LC's structure: an
+// alphabetic prefix of up to three letters, then 8 or 10 digits (year and
+// serial number). Other formats put other data in 010 (danMARC: the
+// agency), which must not become a match key.
+func validLCCN(s string) bool {
+	i := 0
+	for i < len(s) && i < 3 && s[i] >= 'a' && s[i] <= 'z' {
+		i++
+	}
+	digits := s[i:]
+	_, ok := atoiDigits([]byte(digits))
+	return ok && (len(digits) == 8 || len(digits) == 10)
 }
 
 // normalizeOCLC extracts an OCLC number from "(OCoLC)ocm00012345" and its

@@ -172,6 +172,9 @@ func TestSampleKeys(t *testing.T) {
 	if !found {
 		t.Error("ISBN 0839108826 not found in the sample")
 	}
+	if k := MatchKeys(recs[23]); k.LCCN != "" {
+		t.Errorf("danMARC record 24: its 010 (an agency code) became LCCN %q", k.LCCN)
+	}
 	k := MatchKeys(recs[0])
 	if k.LCCN != "11224466" || k.Title != "how to program a computer/jack/1991" {
 		t.Errorf("record 1 keys %+v", k)
