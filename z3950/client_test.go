@@ -302,3 +302,35 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 		t.Fatal("listener still accepting after shutdown")
 	}
 }
+
+// Records go out as UTF-8 by default; a MARC-8 listener serves MARC-8 to clients that do not
+// negotiate UTF-8, and UTF-8 to those that do.
+func TestRecordCharsets(t *testing.T) {
+	leader9 := func(addr string, utf8 bool) byte {
+		ctx := ctxT(t)
+		c, err := z3950.Dial(ctx, addr, &z3950.ClientOptions{UTF8: utf8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Search(ctx, []string{"Default"}, z3950.Query{RPN: mustPQF(t, "@attr 1=4 computer")}, nil); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := c.Present(ctx, "", 1, 1, z3950.OIDUSMARC, "F")
+		if err != nil || len(recs) != 1 {
+			t.Fatal(err)
+		}
+		return recs[0].Record.Octets[9]
+	}
+	plain := startServer(t, &z3950.Server{Backend: sampleBackend(t)})
+	marc8 := startServer(t, &z3950.Server{Backend: sampleBackend(t), MARC8: true})
+	if got := leader9(plain, false); got != 'a' {
+		t.Errorf("default server: leader/09 %q, want 'a'", got)
+	}
+	if got := leader9(marc8, false); got != ' ' {
+		t.Errorf("MARC-8 server, no negotiation: leader/09 %q, want blank", got)
+	}
+	if got := leader9(marc8, true); got != 'a' {
+		t.Errorf("MARC-8 server, UTF-8 negotiated: leader/09 %q, want 'a'", got)
+	}
+}

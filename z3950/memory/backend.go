@@ -1,13 +1,17 @@
 package memory
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/illgw/illgw/marc"
 	"github.com/illgw/illgw/z3950"
 )
 
@@ -18,17 +22,22 @@ type Database struct {
 	indexes map[int]*index
 }
 
-// NewDatabase parses concatenated ISO 2709 records and indexes them.
+// NewDatabase reads concatenated ISO 2709 records (any charset marc.CharsetAuto detects) and
+// indexes them. A record the marc reader has to drop is an error.
 func NewDatabase(name string, iso2709 []byte) (*Database, error) {
-	raws, err := splitRecords(iso2709)
-	if err != nil {
-		return nil, err
-	}
 	db := &Database{name: name, indexes: map[int]*index{}}
-	for i, raw := range raws {
-		r, err := parseRecord(raw)
+	rd := marc.NewReader(bytes.NewReader(iso2709))
+	for i := 1; ; i++ {
+		rec, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%w (record %d)", err, i+1)
+			return nil, fmt.Errorf("memory: record %d: %w", i, err)
+		}
+		r, err := newRecord(rec)
+		if err != nil {
+			return nil, fmt.Errorf("memory: record %d: %w", i, err)
 		}
 		db.recs = append(db.recs, r)
 	}
@@ -222,7 +231,8 @@ func (ix *index) compare(term string, rel int) []int {
 	return ids
 }
 
-// Fetch returns records in USMARC (F or B), XML (MARCXML), SUTRS or OPAC. Another syntax
+// Fetch returns records in USMARC (F or B; UTF-8, or MARC-8 when f.MARC8), XML (MARCXML),
+// SUTRS or OPAC. Another syntax
 // gives each record surrogate diagnostic 239; an XML element set other than F/marcxml gives 25.
 func (s *Session) Fetch(_ context.Context, f *z3950.FetchRequest) ([]z3950.Record, error) {
 	s.mu.Lock()
@@ -244,15 +254,19 @@ func (s *Session) Fetch(_ context.Context, f *z3950.FetchRequest) ([]z3950.Recor
 			rec.Syntax = z3950.OIDUSMARC
 			switch esn {
 			case "", "f":
-				rec.Data = r.raw
+				rec.Data = r.iso(f.MARC8)
 			case "b":
-				rec.Data = r.brief()
+				data, err := r.brief(f.MARC8)
+				if err != nil {
+					rec.Diagnostic = z3950.NewDiagnostic(14, err.Error())
+				}
+				rec.Data = data
 			default:
 				rec.Diagnostic = z3950.NewDiagnostic(25, f.ElementSet)
 			}
 		case f.Syntax.Equal(z3950.OIDXML):
 			if esn == "" || esn == "f" || esn == "marcxml" {
-				rec.Data = r.marcXML()
+				rec.Data = r.xml
 			} else {
 				rec.Diagnostic = z3950.NewDiagnostic(25, f.ElementSet)
 			}
@@ -260,7 +274,7 @@ func (s *Session) Fetch(_ context.Context, f *z3950.FetchRequest) ([]z3950.Recor
 			rec.Data = r.sutrs()
 		case f.Syntax.Equal(z3950.OIDOPAC):
 			rec.OPAC = &z3950.OPACRecord{
-				Bibliographic: &z3950.External{OID: z3950.OIDUSMARC, Octets: r.raw},
+				Bibliographic: &z3950.External{OID: z3950.OIDUSMARC, Octets: r.iso(f.MARC8)},
 				Holdings: []z3950.Holding{{
 					NucCode:     rs.db.name,
 					CallNumber:  strings.Join(append(r.sub("050", "ab"), r.sub("090", "ab")...), " "),

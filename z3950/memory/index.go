@@ -78,15 +78,15 @@ func dates(r *record) []string {
 
 func anyText(r *record) []string {
 	var out []string
-	for _, f := range r.fields {
-		if f.tag < "010" {
-			if f.tag == "001" {
-				out = append(out, f.value)
+	for _, f := range r.rec.Fields {
+		if f.IsControl() {
+			if f.Tag == "001" {
+				out = append(out, f.Value)
 			}
 			continue
 		}
-		for _, sf := range f.subfields {
-			out = append(out, sf[1])
+		for _, sf := range f.Subfields {
+			out = append(out, sf.Value)
 		}
 	}
 	return append(out, isbns(r)...)
