@@ -129,7 +129,7 @@ func NormalizeISBN(s string) (string, bool) {
 			d = append(d, c)
 		case (c == 'X' || c == 'x') && len(d) == 9:
 			d = append(d, 'X')
-		case c == '-' || c == ' ' && len(d) > 0 && len(d) < 10 && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+		case c == '-' || c == ' ' && len(d) > 0 && len(d) != 10 && len(d) < 13 && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
 		case len(d) == 0 && (c == ' ' || c == ':' || c == '('):
 		default:
 			goto done
