@@ -57,8 +57,11 @@ func NewLDAP(o LDAPOptions) (*LDAP, error) {
 		BucketPeriod: max(b.Window/10, 1),
 		Timeout:      b.OpenFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
+			// The ratio is of the calls that ended in the window; calls
+			// still in flight count as neither.
+			ended := c.TotalSuccesses + c.TotalFailures
 			return c.ConsecutiveFailures >= b.Failures ||
-				(c.Requests >= b.MinRequests && float64(c.TotalFailures) >= b.Ratio*float64(c.Requests))
+				(ended >= b.MinRequests && float64(c.TotalFailures) >= b.Ratio*float64(ended))
 		},
 		IsSuccessful: func(err error) bool { return err == nil || !errors.Is(err, ErrUnavailable) },
 		IsExcluded:   func(err error) bool { return errors.Is(err, context.Canceled) },
