@@ -47,6 +47,16 @@ func (l Loan) Clone() Loan {
 	return l
 }
 
+// AnonymiseAt is when a finished loan is due to lose its patron: after
+// the configured period (config loans.anonymise_after) from when it
+// finished. It is false while the loan runs and once it is anonymised.
+func (l Loan) AnonymiseAt(after time.Duration) (time.Time, bool) {
+	if !l.State.Terminal() || l.Anonymised || l.FinishedAt.IsZero() {
+		return time.Time{}, false
+	}
+	return l.FinishedAt.Add(after), true
+}
+
 // current returns the index of the current lender in the rota, or -1.
 func (l *Loan) current() int {
 	if l.Lender == "" {

@@ -129,3 +129,28 @@ func TestProtoEnums(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowedAndActors(t *testing.T) {
+	got := Allowed(Completed)
+	if len(got) != 1 || got[0] != Anonymise {
+		t.Errorf("Allowed(completed) = %v", got)
+	}
+	if got := Allowed(0); got != nil {
+		t.Errorf("Allowed(0) = %v", got)
+	}
+	for _, s := range States() {
+		for _, k := range Allowed(s) {
+			if _, err := ParseEventKind(k.String()); err != nil {
+				t.Errorf("Allowed(%s) has %v", s, k)
+			}
+		}
+	}
+	a := Actors(LenderTimeout)
+	if len(a) != 1 || a[0] != ActorSystem {
+		t.Errorf("Actors(lender-timeout) = %v", a)
+	}
+	a[0] = ActorTerminal // a copy: the table is not changed
+	if Actors(LenderTimeout)[0] != ActorSystem {
+		t.Error("Actors returns the table's own slice")
+	}
+}

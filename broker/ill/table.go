@@ -1,5 +1,7 @@
 package ill
 
+import "slices"
+
 // The transition tables are data: one row per state, one entry per event
 // the state accepts. A pair that is not listed is refused with a
 // *NotAllowedError; there is no default. table_test.go holds the same
@@ -258,3 +260,21 @@ var eventRules = map[EventKind]struct {
 }
 
 func actors(a ...ActorKind) []ActorKind { return a }
+
+// Allowed lists, in numeric order, the events the requester table lets a
+// loan in state s take (for illctl and the gRPC API to offer only the
+// actions that can succeed). It is nil for an undefined state.
+func Allowed(s State) []EventKind {
+	var out []EventKind
+	for _, k := range EventKinds() {
+		if _, ok := requesterTable[s][k]; ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Actors lists the actor kinds that may cause an event of kind k.
+func Actors(k EventKind) []ActorKind {
+	return slices.Clone(eventRules[k].actors)
+}

@@ -424,3 +424,20 @@ func TestNewLoanChecks(t *testing.T) {
 		t.Fatalf("NewLoan: %+v %v", l, err)
 	}
 }
+
+func TestAnonymiseAt(t *testing.T) {
+	w := toSent(t, Normal)
+	if _, ok := w.l.AnonymiseAt(720 * time.Hour); ok {
+		t.Fatal("a running loan is due for anonymising")
+	}
+	w.do(ev(CancelRequested, operator, ""), CancelPending, "ncip.CancelRequestItem@lender:SOUTH/SI0001")
+	w.do(ev(CancelConfirmed, sys, ""), Cancelled, "timer.lender.disarm@broker:SOUTH, notify.requester@requester:NORTH/ILLK7QW3XZ9")
+	at, ok := w.l.AnonymiseAt(720 * time.Hour)
+	if !ok || !at.Equal(w.at.Add(720*time.Hour)) {
+		t.Fatalf("AnonymiseAt = %v %v", at, ok)
+	}
+	w.do(Event{Kind: Anonymise, Actor: sys, At: at}, Cancelled, "-")
+	if _, ok := w.l.AnonymiseAt(720 * time.Hour); ok {
+		t.Fatal("an anonymised loan is due again")
+	}
+}
