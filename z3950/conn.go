@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,13 @@ func (c *conn) serve() {
 			cancel()
 		}
 		_ = c.nc.Close()
+	}()
+	defer func() {
+		// A panicking backend ends its own association, never the server.
+		if r := recover(); r != nil {
+			c.srv.logger().Error("z3950: panic serving connection", "remote", c.ip.String(), "panic", r, "stack", string(debug.Stack()))
+			c.send(&Close{Reason: CloseSystemProblem})
+		}
 	}()
 	first := true
 	for {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -270,6 +271,33 @@ func TestYazClientCharsetNegotiation(t *testing.T) {
 	if !strings.Contains(string(out), "Accepted character set : UTF-8") || !strings.Contains(string(out), "negotiationModel") ||
 		!strings.Contains(string(out), "Number of hits: 9") {
 		t.Fatalf("yaz-client with charset UTF-8:\n%s", out)
+	}
+}
+
+type panicBackend struct{ z3950.Backend }
+
+type panicSession struct{ z3950.Session }
+
+func (panicSession) Search(context.Context, *z3950.SearchQuery) (*z3950.SearchResult, error) {
+	panic("backend bug")
+}
+
+func (b panicBackend) Init(ctx context.Context, info *z3950.InitInfo) (z3950.Session, error) {
+	s, err := b.Backend.Init(ctx, info)
+	return panicSession{s}, err
+}
+
+// A panic in the backend closes that association with Close(systemProblem); the server lives on.
+func TestServerSurvivesBackendPanic(t *testing.T) {
+	srv := &z3950.Server{Backend: panicBackend{sampleBackend(t)}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	addr := startServer(t, srv)
+	for range 2 {
+		r := dialRaw(t, addr)
+		r.roundTrip(initReq(1 << 20))
+		cl, ok := r.roundTrip(&z3950.SearchRequest{Databases: []string{"Default"}, Query: z3950.Query{RPN: mustPQF(t, "x")}}).(*z3950.Close)
+		if !ok || cl.Reason != z3950.CloseSystemProblem {
+			t.Fatalf("after panic: %+v", cl)
+		}
 	}
 }
 
