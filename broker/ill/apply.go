@@ -160,12 +160,10 @@ func (p Policy) Apply(l Loan, ev Event) (Loan, []Effect, error) {
 	case moveTo:
 		next.State = r.to
 	case moveBack:
-		switch l.Before {
-		case Sent, WillSupply, CheckedOut, Overdue:
-			next.State, next.Before = l.Before, 0
-		default:
+		if !slices.Contains(backTo[l.State], l.Before) {
 			return l, nil, &EventError{Event: ev.Kind, Reason: fmt.Sprintf("loan in %s remembers no state to return to", l.State)}
 		}
+		next.State, next.Before = l.Before, 0
 	case moveNext:
 		if ev.Kind == LenderUnfilled && strings.EqualFold(ev.Reason, ReasonDuplicate) {
 			next.State, next.Lender, next.Reason = Unfilled, "", "lender "+l.Lender+": "+ReasonDuplicate
@@ -184,6 +182,12 @@ func (p Policy) Apply(l Loan, ev Event) (Loan, []Effect, error) {
 		next.FinishedAt = time.Time{}
 	}
 	return next, effects, nil
+}
+
+// backTo is where each pending state may return to.
+var backTo = map[State][]State{
+	CancelPending: {Sent, WillSupply},
+	RenewPending:  {CheckedOut, Overdue},
 }
 
 // advance asks the next candidate on the rota (R5), or ends the rota (R7,

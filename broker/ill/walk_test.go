@@ -441,3 +441,23 @@ func TestAnonymiseAt(t *testing.T) {
 		t.Fatal("an anonymised loan is due again")
 	}
 }
+
+// TestBackNeedsRememberedState feeds Apply loans whose Before was lost or
+// corrupted in storage: the answer is refused, not taken to a wrong state.
+func TestBackNeedsRememberedState(t *testing.T) {
+	for _, c := range []struct {
+		state, before State
+		k             EventKind
+	}{
+		{CancelPending, 0, CancelDenied},
+		{CancelPending, CheckedOut, CancelDenied},
+		{RenewPending, Sent, RenewDenied},
+		{RenewPending, 0, RenewDenied},
+	} {
+		l := loanIn(c.state)
+		l.Before = c.before
+		if _, _, err := Apply(l, validEvent(l, c.k)); err == nil {
+			t.Errorf("%s in %s with before=%v accepted", c.k, c.state, c.before)
+		}
+	}
+}
