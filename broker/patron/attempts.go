@@ -8,9 +8,10 @@ import (
 	"github.com/illgw/illgw/broker/state"
 )
 
-// attempts counts wrong PINs per patron in the Store: a fixed-window
-// counter (Incr) under "patron:pinfail:<id>" and a lock entry (PutTTL) under
-// "patron:lock:<id>", id being the keyed hash from patronID. A store error
+// attempts counts PIN checks per patron in the Store: a fixed-window
+// counter (Incr) under "patron:pinfail:<id>", cleared by a right PIN, and a
+// lock entry (PutTTL) under "patron:lock:<id>", id being the keyed hash
+// from patronID. A store error
 // is ErrUnavailable: without the count the limit cannot be enforced, so the
 // PIN is not checked (fail closed).
 type attempts struct {
@@ -23,33 +24,36 @@ func lockKey(id string) string { return "patron:lock:" + id }
 
 func (a attempts) off() bool { return a.o.Max < 0 }
 
-// locked reports whether id is locked now.
-func (a attempts) locked(ctx context.Context, id string) (bool, error) {
+// begin reserves one PIN check for id before it is made: it reports
+// locked when a lock is set, or when the count, incremented now, passes
+// Max (parallel attempts beyond the limit are refused, not checked). n is
+// the count including this attempt, for fail. A reserved check that ends
+// without an answer (directory unavailable) stays counted until the
+// window ends.
+func (a attempts) begin(ctx context.Context, id string) (n int64, locked bool, err error) {
 	if a.off() {
-		return false, nil
+		return 0, false, nil
 	}
-	_, err := a.store.GetTTL(ctx, lockKey(id))
+	_, err = a.store.GetTTL(ctx, lockKey(id))
 	switch {
 	case err == nil:
-		return true, nil
-	case errors.Is(err, state.ErrNotFound):
-		return false, nil
+		return 0, true, nil
+	case !errors.Is(err, state.ErrNotFound):
+		return 0, false, fmt.Errorf("%w: attempt store: %w", ErrUnavailable, err)
 	}
-	return false, fmt.Errorf("%w: attempt store: %w", ErrUnavailable, err)
+	n, err = a.store.Incr(ctx, failKey(id), a.o.Window)
+	if err != nil {
+		return 0, false, fmt.Errorf("%w: attempt store: %w", ErrUnavailable, err)
+	}
+	return n, n > int64(a.o.Max), nil
 }
 
-// fail counts one wrong PIN and reports whether it locked id: the count
-// reaching Max within Window sets the lock for LockFor and starts the count
-// afresh, so the patron has Max attempts again once the lock expires.
-func (a attempts) fail(ctx context.Context, id string) (bool, error) {
-	if a.off() {
-		return false, nil
-	}
-	n, err := a.store.Incr(ctx, failKey(id), a.o.Window)
-	if err != nil {
-		return false, fmt.Errorf("%w: attempt store: %w", ErrUnavailable, err)
-	}
-	if n < int64(a.o.Max) {
+// fail records that the check counted as n was a wrong PIN and reports
+// whether it locked id: the Max-th check of a window, when wrong, sets the
+// lock for LockFor and starts the count afresh, so the patron has Max
+// attempts again once the lock expires.
+func (a attempts) fail(ctx context.Context, id string, n int64) (bool, error) {
+	if a.off() || n < int64(a.o.Max) {
 		return false, nil
 	}
 	if err := a.store.PutTTL(ctx, lockKey(id), []byte{1}, a.o.LockFor); err != nil {

@@ -3,6 +3,8 @@ package patron
 import (
 	"context"
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +167,34 @@ func (r *recordingStore) Incr(ctx context.Context, key string, w time.Duration) 
 func (r *recordingStore) PutTTL(ctx context.Context, key string, v []byte, ttl time.Duration) error {
 	r.keys = append(r.keys, key)
 	return r.Store.PutTTL(ctx, key, v, ttl)
+}
+
+// TestParallelGuesses fires many wrong PINs at once: no more than Max of
+// them reach the directory as binds, and the patron ends up locked.
+func TestParallelGuesses(t *testing.T) {
+	srv := slapd(t)
+	o := baseOptions(srv, openStore(t))
+	o.Attempts = AttemptOptions{Max: 3, LockFor: time.Hour}
+	o.PoolSize = 8
+	l := newLDAP(t, o)
+	ctx := context.Background()
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			_, err := l.Authenticate(ctx, "p0004", fmt.Sprintf("guess-%02d", i))
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; !errors.Is(err, ErrBadPIN) && !errors.Is(err, ErrLocked) {
+			t.Errorf("guess: %v", err)
+		}
+	}
+	if _, err := l.Authenticate(ctx, "p0004", pinP0004); !errors.Is(err, ErrLocked) {
+		t.Fatalf("right PIN after the guesses: %v, want ErrLocked", err)
+	}
+	binds := regexp.MustCompile(`BIND dn="uid=p0004,[^"]*" method`).FindAllString(slapdLog(t, srv.Dir), -1)
+	if len(binds) == 0 || len(binds) > o.Attempts.Max {
+		t.Fatalf("%d PIN binds reached the directory, limit %d", len(binds), o.Attempts.Max)
+	}
 }

@@ -114,6 +114,8 @@ func (l *LDAP) Lookup(ctx context.Context, barcode string) (Patron, error) {
 // is refused before anything is sent: a simple bind with an empty password
 // is an unauthenticated bind that directories answer with success (RFC 4513
 // §5.1.2). A locked patron gets ErrLocked without the PIN being checked.
+// Each PIN check is counted before it is made (see attempts), so parallel
+// guesses cannot outrun the limit.
 // A right PIN returns the Patron with PINVerified set and a nil error even
 // when the account is blocked or expired: see Patron.Problem.
 // Errors: ErrUnknownPatron, ErrAmbiguous, ErrBadPIN, ErrLocked,
@@ -132,10 +134,12 @@ func (l *LDAP) Authenticate(ctx context.Context, barcode, pin string) (Patron, e
 		return Patron{}, err
 	}
 	id := l.patronID(p.dn)
-	if locked, err := l.limit.locked(ctx, id); err != nil {
+	n, locked, err := l.limit.begin(ctx, id)
+	if err != nil {
 		l.log.Warn("patron: attempt store unavailable", "patron", id[:16], "err", err)
 		return Patron{}, err
-	} else if locked {
+	}
+	if locked {
 		return Patron{}, ErrLocked
 	}
 	ok := false
@@ -145,10 +149,10 @@ func (l *LDAP) Authenticate(ctx context.Context, barcode, pin string) (Patron, e
 		}
 	}
 	if !ok {
-		locked, err := l.limit.fail(ctx, id)
+		locked, err := l.limit.fail(ctx, id, n)
 		switch {
 		case err != nil:
-			l.log.Warn("patron: could not count a wrong PIN", "patron", id[:16], "err", err)
+			l.log.Warn("patron: could not lock after a wrong PIN", "patron", id[:16], "err", err)
 			return Patron{}, err
 		case locked:
 			l.log.Info("patron: locked after too many wrong PINs", "patron", id[:16], "for", l.o.Attempts.LockFor.String())
