@@ -106,31 +106,9 @@ func (p Policy) Apply(l Loan, ev Event) (Loan, []Effect, error) {
 	}
 	next := l.Clone()
 	next.UpdatedAt = ev.At
-	cur := next.current()
 	if r.sup != 0 {
-		if cur < 0 {
-			return l, nil, &SupplierNotAllowedError{Member: l.Lender, Event: r.sup}
-		}
-		lend := &next.Rota[cur]
-		st, err := ApplySupplier(lend.State, r.sup)
-		if err != nil {
-			err.(*SupplierNotAllowedError).Member = lend.Member
+		if err := next.stepLender(r.sup, ev); err != nil {
 			return l, nil, err
-		}
-		lend.State = st
-		switch r.sup {
-		case SupWill, SupShip:
-			if lend.AnsweredAt.IsZero() {
-				lend.AnsweredAt = ev.At
-			}
-		case SupUnfilled, SupCancel, SupTimeout, SupFail:
-			lend.AnsweredAt, lend.Reason, lend.Deadline = ev.At, ev.Reason, time.Time{}
-		}
-		if r.sup == SupShip {
-			lend.Deadline = time.Time{}
-			if ev.ItemID != "" {
-				lend.ItemID = ev.ItemID
-			}
 		}
 	}
 	switch ev.Kind {
@@ -175,6 +153,9 @@ func (p Policy) Apply(l Loan, ev Event) (Loan, []Effect, error) {
 	if r.before != 0 {
 		next.Before = r.before
 	}
+	if _, pending := backTo[next.State]; !pending {
+		next.Before = 0
+	}
 	if next.State.Terminal() && !l.State.Terminal() {
 		next.FinishedAt = ev.At
 	}
@@ -182,6 +163,38 @@ func (p Policy) Apply(l Loan, ev Event) (Loan, []Effect, error) {
 		next.FinishedAt = time.Time{}
 	}
 	return next, effects, nil
+}
+
+// stepLender moves the current lender's side by e (§3.2) and records when
+// and why it answered.
+func (l *Loan) stepLender(e SupplierEvent, ev Event) error {
+	i := l.current()
+	if i < 0 {
+		return &SupplierNotAllowedError{Member: l.Lender, Event: e}
+	}
+	lend := &l.Rota[i]
+	st, err := ApplySupplier(lend.State, e)
+	if err != nil {
+		return &SupplierNotAllowedError{Member: lend.Member, State: lend.State, Event: e}
+	}
+	lend.State = st
+	switch e {
+	case SupWill:
+		if lend.AnsweredAt.IsZero() {
+			lend.AnsweredAt = ev.At
+		}
+	case SupShip:
+		if lend.AnsweredAt.IsZero() {
+			lend.AnsweredAt = ev.At
+		}
+		lend.Deadline = time.Time{}
+		if ev.ItemID != "" {
+			lend.ItemID = ev.ItemID
+		}
+	case SupUnfilled, SupCancel, SupTimeout, SupFail:
+		lend.AnsweredAt, lend.Reason, lend.Deadline = ev.At, ev.Reason, time.Time{}
+	}
+	return nil
 }
 
 // backTo is where each pending state may return to.

@@ -193,6 +193,20 @@ func checkLoan(l Loan) error {
 	if l.State.Terminal() == l.FinishedAt.IsZero() {
 		return fmt.Errorf("%s with finished-at %v", l.State, l.FinishedAt)
 	}
+	switch l.State {
+	case CancelPending:
+		if l.Before != Sent && l.Before != WillSupply {
+			return fmt.Errorf("cancel-pending returns to %v", l.Before)
+		}
+	case RenewPending:
+		if l.Before != CheckedOut && l.Before != Overdue {
+			return fmt.Errorf("renew-pending returns to %v", l.Before)
+		}
+	default:
+		if l.Before != 0 {
+			return fmt.Errorf("%s remembers %v", l.State, l.Before)
+		}
+	}
 	if l.Anonymised && l.Patron != "" {
 		return fmt.Errorf("anonymised loan names patron %q", l.Patron)
 	}
