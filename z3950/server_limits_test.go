@@ -346,3 +346,75 @@ func mustPrefix(t testing.TB, s string) netip.Prefix {
 	}
 	return p
 }
+
+// The diagnostics a cataloguer's client meets, each from its own request.
+func TestServerDiagnostics(t *testing.T) {
+	r := dialRaw(t, startServer(t, &z3950.Server{Backend: sampleBackend(t)}))
+	r.roundTrip(initReq(1 << 20))
+	search := func(dbs []string, pqf string) []z3950.Diagnostic {
+		sr := r.roundTrip(&z3950.SearchRequest{ReplaceIndicator: true, Databases: dbs,
+			Query: z3950.Query{RPN: mustPQF(t, pqf)}}).(*z3950.SearchResponse)
+		return sr.Diagnostics
+	}
+	for _, tc := range []struct {
+		dbs  []string
+		pqf  string
+		code int
+	}{
+		{[]string{"Default", "Other"}, "x", 23},
+		{[]string{"Default"}, "@attr 1=4 @attr 2=6 x", 117},
+		{[]string{"Default"}, "@attr 1=4 @attr 5=104 x", 120},
+		{[]string{"Default"}, "@attr 9=1 x", 113},
+		{[]string{"Default"}, "@attrset gils @attr 1=4 x", 121},
+		{[]string{"Default"}, "@and x @set nosuchset", 128},
+	} {
+		if d := search(tc.dbs, tc.pqf); len(d) != 1 || d[0].Code != tc.code {
+			t.Errorf("%v %s: %+v, want %d", tc.dbs, tc.pqf, d, tc.code)
+		}
+	}
+	if d := search([]string{"Default"}, "@attr 1=1003 collins"); d != nil {
+		t.Fatal(d)
+	}
+	// Per-record (surrogate) diagnostics: unknown syntax 239, bad XML element set 25.
+	pr := r.roundTrip(&z3950.PresentRequest{ResultSetID: "default", Start: 1, Count: 2,
+		PreferredRecordSyntax: ber.MustOID("1.2.840.10003.5.105")}).(*z3950.PresentResponse)
+	if len(pr.Records) != 2 || pr.Records[0].Diagnostic == nil || pr.Records[0].Diagnostic.Code != 239 || pr.PresentStatus != z3950.PresentPartial4 {
+		t.Errorf("GRS-1: %+v status %d", pr.Records, pr.PresentStatus)
+	}
+	pr = r.roundTrip(&z3950.PresentRequest{ResultSetID: "default", Start: 1, Count: 1, ElementSetName: "zz",
+		PreferredRecordSyntax: z3950.OIDXML}).(*z3950.PresentResponse)
+	if len(pr.Records) != 1 || pr.Records[0].Diagnostic == nil || pr.Records[0].Diagnostic.Code != 25 {
+		t.Errorf("XML esn zz: %+v", pr.Records)
+	}
+	// Brief USMARC holds fewer bytes than full.
+	full := r.roundTrip(&z3950.PresentRequest{ResultSetID: "default", Start: 1, Count: 1, ElementSetName: "F"}).(*z3950.PresentResponse)
+	brief := r.roundTrip(&z3950.PresentRequest{ResultSetID: "default", Start: 1, Count: 1, ElementSetName: "B"}).(*z3950.PresentResponse)
+	if len(brief.Records[0].Record.Octets) >= len(full.Records[0].Record.Octets) {
+		t.Errorf("brief %d bytes, full %d", len(brief.Records[0].Record.Octets), len(full.Records[0].Record.Octets))
+	}
+	// Scan: non-zero step 205, unsupported use 114.
+	two := 2
+	sc := r.roundTrip(&z3950.ScanRequest{Databases: []string{"Default"}, StepSize: &two, NumberOfTerms: 5,
+		Term: z3950.AttrTerm{Attrs: []z3950.Attribute{{Type: 1, Value: 4}}, Term: "a"}}).(*z3950.ScanResponse)
+	if len(sc.Diagnostics) != 1 || sc.Diagnostics[0].Code != 205 {
+		t.Errorf("scan step 2: %+v", sc.Diagnostics)
+	}
+	sc = r.roundTrip(&z3950.ScanRequest{Databases: []string{"Default"}, NumberOfTerms: 5,
+		Term: z3950.AttrTerm{Attrs: []z3950.Attribute{{Type: 1, Value: 9999}}, Term: "a"}}).(*z3950.ScanResponse)
+	if len(sc.Diagnostics) != 1 || sc.Diagnostics[0].Code != 114 {
+		t.Errorf("scan use 9999: %+v", sc.Diagnostics)
+	}
+	// Sort by an attribute the backend cannot sort by: 207.
+	so := r.roundTrip(&z3950.SortRequest{Inputs: []string{"default"}, Output: "s",
+		Keys: []z3950.SortKey{{Attrs: []z3950.Attribute{{Type: 1, Value: 9999}}}}}).(*z3950.SortResponse)
+	if so.Status != z3950.SortFailure || len(so.Diagnostics) != 1 || so.Diagnostics[0].Code != 207 {
+		t.Errorf("sort by 9999: %+v", so)
+	}
+	// Medium-set piggy-back: 2 hits, small bound 0, large bound 5, medium number 1.
+	sr := r.roundTrip(&z3950.SearchRequest{LargeSetLowerBound: 5, MediumSetPresentNumber: 1, ReplaceIndicator: true,
+		Databases: []string{"Default"}, MediumSetElementSetName: "B",
+		Query: z3950.Query{RPN: mustPQF(t, "@attr 1=1003 collins")}}).(*z3950.SearchResponse)
+	if sr.ResultCount != 2 || sr.NumberOfRecordsReturned != 1 || sr.NextResultSetPosition != 2 {
+		t.Errorf("medium set: %d hits, %d returned, next %d", sr.ResultCount, sr.NumberOfRecordsReturned, sr.NextResultSetPosition)
+	}
+}
