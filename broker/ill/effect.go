@@ -7,46 +7,6 @@ import "time"
 // search, a notice. Apply only describes effects; it performs none.
 type EffectKind uint8
 
-// Effects. NCIP ones are named after the NCIP 2.02 service the broker calls
-// (NCIP 2.02 Part 1 §3, ncip-ill.md §1.2).
-const (
-	LookupUser        EffectKind = iota + 1 // R2: NCIP LookupUser at the requester for the patron
-	LocateLenders                           // R4: search holdings (Catalog) and apply rota-built with BuildRota's result
-	RequestItem                             // R5/S4: NCIP RequestItem at the lender for the requester's institutional patron
-	CancelRequestItem                       // S14/S15/R16: NCIP CancelRequestItem at the lender
-	CheckOutItem                            // S7 (lender, institutional patron) or R10 (requester, patron): NCIP CheckOutItem
-	AcceptItem                              // R9: NCIP AcceptItem at the requester, temporary item ILL<id>
-	CheckInItem                             // R13 (requester, temporary item) or S13 (lender, its copy): NCIP CheckInItem
-	DeleteItem                              // R14: NCIP DeleteItem at the requester for the temporary item
-	RenewItem                               // S11 (lender) or R11 (requester, new due date): NCIP RenewItem
-	RecallItem                              // R12: NCIP RecallItem at the requester (shortened due date)
-	FiscalTransaction                       // R17: NCIP CreateUserFiscalTransaction at the requester (lost item fee)
-	ArmLenderTimer                          // §3.3: fire lender-timeout at Effect.At unless disarmed
-	DisarmLenderTimer                       // §3.3: the lender answered; drop its timer
-	ArmDueTimer                             // S9: fire overdue at Effect.At (the due date)
-	DisarmDueTimer                          // the item is back; drop the overdue timer
-	NotifyRequester                         // tell the requesting member (and its partner) of an outcome
-)
-
-var effectNames = []string{
-	LookupUser:        "ncip.LookupUser",
-	LocateLenders:     "locate-lenders",
-	RequestItem:       "ncip.RequestItem",
-	CancelRequestItem: "ncip.CancelRequestItem",
-	CheckOutItem:      "ncip.CheckOutItem",
-	AcceptItem:        "ncip.AcceptItem",
-	CheckInItem:       "ncip.CheckInItem",
-	DeleteItem:        "ncip.DeleteItem",
-	RenewItem:         "ncip.RenewItem",
-	RecallItem:        "ncip.RecallItem",
-	FiscalTransaction: "ncip.CreateUserFiscalTransaction",
-	ArmLenderTimer:    "timer.lender.arm",
-	DisarmLenderTimer: "timer.lender.disarm",
-	ArmDueTimer:       "timer.due.arm",
-	DisarmDueTimer:    "timer.due.disarm",
-	NotifyRequester:   "notify.requester",
-}
-
 // EffectKinds lists every effect kind in numeric order.
 func EffectKinds() []EffectKind {
 	out := make([]EffectKind, 0, len(effectNames)-1)
@@ -78,6 +38,7 @@ const (
 	AtBroker                     // the broker itself (timers, catalogue search)
 )
 
+// String returns "requester", "lender" or "broker".
 func (p Party) String() string {
 	return nameOf([]string{"", "requester", "lender", "broker"}, int(p), "Party")
 }

@@ -6,68 +6,6 @@ import "time"
 // the loan's history and shown by illctl.
 type EventKind uint8
 
-// Events of the requester machine, with the step of ncip-ill.md §3 each one
-// stands for.
-const (
-	PatronValid      EventKind = iota + 1 // R2: LookupUser found the patron in good standing
-	PatronInvalid                         // R2: LookupUser refused the patron (unknown, blocked)
-	PatronOverride                        // R2: staff override of a refused patron
-	RotaBuilt                             // R4: the rota is known (Event.Lenders); R5 asks the first lender
-	LenderWillSupply                      // R6/S4: the lender will supply
-	LenderUnfilled                        // R7/S14: the lender cannot supply (Event.Reason)
-	LenderCancelled                       // R7/S14: the lender cancelled its hold, or staff dropped the lender
-	LenderTimeout                         // R7/§3.3: the lender did not answer in time
-	LenderError                           // R7/§3.3: the lender could not be reached (messaging failure, open breaker)
-	ItemShipped                           // R8/S7: the lender shipped the item
-	DueDateSet                            // S7/S11: the lender's ILS gave a due date (CheckOutItem or RenewItem response)
-	ItemReceived                          // R9/S8: the requester received the item
-	PatronCheckedOut                      // R10: the patron took the item out
-	RenewRequested                        // R11/S11: a renewal is asked
-	RenewGranted                          // R11/S11: the lender renewed (Event.DueDate)
-	RenewDenied                           // R11/S11: the lender refused the renewal
-	ItemOverdue                           // R12/S9: the due date passed
-	ItemRecalled                          // R12/S10: the lender recalls the item (Event.DueDate may shorten it)
-	PatronCheckedIn                       // R13: the patron returned the item
-	ReturnShipped                         // R14/S12: the requester shipped the item back
-	LenderCheckedIn                       // R15/S13: the lender checked the item in
-	CancelRequested                       // R16: the requester asks to cancel
-	CancelConfirmed                       // R16/S15: the lender's ILS cancelled its hold
-	CancelDenied                          // R16/S15: the lender refused (already shipped)
-	ItemLost                              // R17: lost or damaged
-	RotaRetry                             // §3.3: staff re-request after end of rota (ReShare REQ_REREQUESTED)
-	Anonymise                             // issue 8 point 9: drop the patron from a finished loan
-)
-
-var eventNames = []string{
-	PatronValid:      "patron-valid",
-	PatronInvalid:    "patron-invalid",
-	PatronOverride:   "patron-override",
-	RotaBuilt:        "rota-built",
-	LenderWillSupply: "lender-will-supply",
-	LenderUnfilled:   "lender-unfilled",
-	LenderCancelled:  "lender-cancelled",
-	LenderTimeout:    "lender-timeout",
-	LenderError:      "lender-error",
-	ItemShipped:      "shipped",
-	DueDateSet:       "due-date",
-	ItemReceived:     "received",
-	PatronCheckedOut: "checked-out",
-	RenewRequested:   "renew-requested",
-	RenewGranted:     "renew-granted",
-	RenewDenied:      "renew-denied",
-	ItemOverdue:      "overdue",
-	ItemRecalled:     "recalled",
-	PatronCheckedIn:  "checked-in",
-	ReturnShipped:    "shipped-return",
-	LenderCheckedIn:  "lender-checked-in",
-	CancelRequested:  "cancel-requested",
-	CancelConfirmed:  "cancel-confirmed",
-	CancelDenied:     "cancel-denied",
-	ItemLost:         "lost",
-	RotaRetry:        "rota-retry",
-	Anonymise:        "anonymise",
-}
-
 // EventKinds lists every event kind in numeric order.
 func EventKinds() []EventKind {
 	out := make([]EventKind, 0, len(eventNames)-1)
@@ -92,23 +30,6 @@ func ParseEventKind(name string) (EventKind, error) {
 // ActorKind is who caused an event (issue 8 point 9: every event records
 // its actor).
 type ActorKind uint8
-
-// Actor kinds.
-const (
-	ActorMember   ActorKind = iota + 1 // a member library's ILS or staff tool (NCIP notification, illctl as member)
-	ActorPartner                       // an outside ILL system acting for a member (NCIP from a partner agency)
-	ActorTerminal                      // a self-check kiosk (SIP2)
-	ActorOperator                      // consortium staff (illctl, gRPC with an operator identity)
-	ActorSystem                        // the broker itself: timers, NCIP call results
-)
-
-var actorNames = []string{
-	ActorMember:   "member",
-	ActorPartner:  "partner",
-	ActorTerminal: "terminal",
-	ActorOperator: "operator",
-	ActorSystem:   "system",
-}
 
 // ActorKinds lists every actor kind in numeric order.
 func ActorKinds() []ActorKind {
@@ -172,41 +93,6 @@ const ReasonDuplicate = "duplicate"
 // Apply derives it from the requester event for the current lender;
 // ApplySupplier takes it directly.
 type SupplierEvent uint8
-
-// Supplier events.
-const (
-	SupAsk        SupplierEvent = iota + 1 // S1/S4: RequestItem placed for the requester's institutional patron
-	SupWill                                // S4: will supply
-	SupUnfilled                            // S14: cannot supply
-	SupCancel                              // S15: cancelled
-	SupTimeout                             // S14 aging / §3.3 time-out
-	SupFail                                // §3.3: messaging failure
-	SupShip                                // S7: shipped
-	SupReceive                             // S8: received by the requester
-	SupOverdue                             // S9: overdue
-	SupRecall                              // S10: recalled
-	SupRenew                               // S11: renewed (an overdue loan is current again)
-	SupShipReturn                          // S12: shipped back
-	SupCheckIn                             // S13: checked in, complete
-	SupLost                                // R17: lost
-)
-
-var supplierEventNames = []string{
-	SupAsk:        "ask",
-	SupWill:       "will-supply",
-	SupUnfilled:   "unfilled",
-	SupCancel:     "cancel",
-	SupTimeout:    "timeout",
-	SupFail:       "fail",
-	SupShip:       "ship",
-	SupReceive:    "receive",
-	SupOverdue:    "overdue",
-	SupRecall:     "recall",
-	SupRenew:      "renew",
-	SupShipReturn: "ship-return",
-	SupCheckIn:    "check-in",
-	SupLost:       "lost",
-}
 
 // SupplierEvents lists every supplier event in numeric order.
 func SupplierEvents() []SupplierEvent {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 )
 
+//go:generate go run ./gen
+
 // maxNameLen bounds the names Parse functions look at; no defined name is
 // longer, so a longer input is rejected before it is compared or echoed.
 const maxNameLen = 32

@@ -115,15 +115,6 @@ func NextLender(rota []Lender, tried []string) (int, bool) {
 // time-out. Numbers follow illgw.v1.ServiceLevel; 0 counts as Normal.
 type ServiceLevel uint8
 
-// Service levels (ISO 18626 serviceLevel; ncip-ill.md §3.3).
-const (
-	Normal  ServiceLevel = 1
-	Rush    ServiceLevel = 2
-	Express ServiceLevel = 3
-)
-
-var levelNames = []string{Normal: "normal", Rush: "rush", Express: "express"}
-
 // String returns "normal", "rush" or "express".
 func (l ServiceLevel) String() string { return nameOf(levelNames, int(l), "ServiceLevel") }
 
