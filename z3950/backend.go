@@ -3,6 +3,7 @@ package z3950
 import (
 	"context"
 	"net"
+	"time"
 
 	"github.com/illgw/illgw/z3950/ber"
 )
@@ -67,6 +68,11 @@ type SearchQuery struct {
 	ResultSet string
 	Databases []string
 	Query     Query
+	// TTL > 0 asks the backend to keep the result set for that long after its last use,
+	// beyond this session, under its (then globally unique) name: SRU result set ids, which
+	// later requests continue with the query cql.resultSetId="name". 0 means the set lives
+	// with the session.
+	TTL time.Duration
 }
 
 // SearchResult is a search outcome.

@@ -198,7 +198,7 @@ func (c *conn) handleSearch(req *SearchRequest) *SearchResponse {
 	return resp
 }
 
-// checkSetRefs verifies that result sets named in the query exist (Bib-1 128 otherwise).
+// checkSetRefs verifies that result sets named in the query exist (Bib-1 30 otherwise).
 func (c *conn) checkSetRefs(q *RPNQuery) *Diagnostic {
 	if q == nil {
 		return nil
@@ -208,7 +208,7 @@ func (c *conn) checkSetRefs(q *RPNQuery) *Diagnostic {
 		switch n := n.(type) {
 		case *SetRef:
 			if _, ok := c.sets[n.Name]; !ok {
-				return &Diagnostic{Code: 128, AddInfo: n.Name}
+				return &Diagnostic{Code: 30, AddInfo: n.Name}
 			}
 		case *Op:
 			if d := walk(n.Left); d != nil {

@@ -366,7 +366,7 @@ func TestServerDiagnostics(t *testing.T) {
 		{[]string{"Default"}, "@attr 1=4 @attr 5=104 x", 120},
 		{[]string{"Default"}, "@attr 9=1 x", 113},
 		{[]string{"Default"}, "@attrset gils @attr 1=4 x", 121},
-		{[]string{"Default"}, "@and x @set nosuchset", 128},
+		{[]string{"Default"}, "@and x @set nosuchset", 30},
 	} {
 		if d := search(tc.dbs, tc.pqf); len(d) != 1 || d[0].Code != tc.code {
 			t.Errorf("%v %s: %+v, want %d", tc.dbs, tc.pqf, d, tc.code)

@@ -65,10 +65,11 @@ func TestToRPNGolden(t *testing.T) {
 			"@attr 1=1003 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 collins",
 		`dc.creator="jack collins" and dc.date>1990`: `@and @attr 1=1003 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 "jack collins" ` +
 			"@attr 1=30 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=5 1990",
-		"bath.isbn=0839108826": "@attr 1=7 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 0839108826",
-		"computer*":            "@attr 1=1016 @attr 5=1 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 computer",
-		"rec.id=11224466":      "@attr 1=12 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 11224466",
-		"dc.title all \"a b\"": "@and @attr 1=4 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 a @attr 1=4 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 b",
+		"bath.isbn=0839108826":        "@attr 1=7 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 0839108826",
+		"computer*":                   "@attr 1=1016 @attr 5=1 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 computer",
+		`cql.resultSetId="abc" and x`: "@and @set abc @attr 1=1016 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 x",
+		"rec.id=11224466":             "@attr 1=12 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 11224466",
+		"dc.title all \"a b\"":        "@and @attr 1=4 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 a @attr 1=4 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 b",
 		"a prox/unit=word/distance<=2 b": "@prox 0 2 0 2 k 2 @attr 1=1016 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 a " +
 			"@attr 1=1016 @attr 5=100 @attr 6=1 @attr 3=3 @attr 4=1 @attr 2=3 b",
 	}

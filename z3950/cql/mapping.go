@@ -230,6 +230,9 @@ func (m *Mapping) clause(c *Clause) (z3950.Node, error) {
 	if _, known := m.sets[set]; !known && set != "cql" {
 		return nil, &MappingError{Code: 15, What: set}
 	}
+	if set == "cql" && strings.EqualFold(name, "resultSetId") {
+		return &z3950.SetRef{Name: unescape(c.Term)}, nil // CQL 1.2 cql context set
+	}
 	idx, ok := m.entries["index."+set+"."+strings.ToLower(name)]
 	if !ok {
 		idx, ok = m.entries["index."+set+".*"]

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/illgw/illgw/marc"
 	"github.com/illgw/illgw/z3950"
@@ -55,6 +56,53 @@ func (db *Database) Len() int { return len(db.recs) }
 type Backend struct {
 	Databases map[string]*Database
 	Users     map[string]string
+
+	mu     sync.Mutex
+	shared map[string]sharedSet // result sets kept beyond their session (SearchQuery.TTL)
+}
+
+type sharedSet struct {
+	resultSet
+	ttl     time.Duration
+	expires time.Time
+}
+
+// keep stores a result set for ttl after its last use.
+func (b *Backend) keep(name string, rs resultSet, ttl time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.shared == nil {
+		b.shared = map[string]sharedSet{}
+	}
+	now := time.Now()
+	for n, s := range b.shared {
+		if now.After(s.expires) {
+			delete(b.shared, n)
+		}
+	}
+	b.shared[name] = sharedSet{resultSet: rs, ttl: ttl, expires: now.Add(ttl)}
+}
+
+// kept returns a live shared result set and extends its life.
+func (b *Backend) kept(name string) (resultSet, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.shared[name]
+	if !ok || time.Now().After(s.expires) {
+		delete(b.shared, name)
+		return resultSet{}, false
+	}
+	s.expires = time.Now().Add(s.ttl)
+	b.shared[name] = s
+	return s.resultSet, true
+}
+
+// set finds a result set of the session, or a shared one.
+func (s *Session) set(name string) (resultSet, bool) {
+	if rs, ok := s.sets[name]; ok {
+		return rs, true
+	}
+	return s.b.kept(name)
 }
 
 // Init opens a session after checking idAuthentication when Users is set.
@@ -118,6 +166,9 @@ func (s *Session) Search(_ context.Context, q *z3950.SearchQuery) (*z3950.Search
 		return nil, err
 	}
 	s.sets[q.ResultSet] = resultSet{db: db, ids: ids}
+	if q.TTL > 0 {
+		s.b.keep(q.ResultSet, resultSet{db: db, ids: ids}, q.TTL)
+	}
 	return &z3950.SearchResult{Count: len(ids)}, nil
 }
 
@@ -127,9 +178,9 @@ func (s *Session) eval(db *Database, n z3950.Node) ([]int, error) {
 	case *z3950.AttrTerm:
 		return db.term(n)
 	case *z3950.SetRef:
-		rs, ok := s.sets[n.Name]
+		rs, ok := s.set(n.Name)
 		if !ok || rs.db != db {
-			return nil, z3950.NewDiagnostic(128, n.Name)
+			return nil, z3950.NewDiagnostic(30, n.Name)
 		}
 		return rs.ids, nil
 	case *z3950.Op:
@@ -236,7 +287,7 @@ func (ix *index) compare(term string, rel int) []int {
 // gives each record surrogate diagnostic 239; an XML element set other than F/marcxml gives 25.
 func (s *Session) Fetch(_ context.Context, f *z3950.FetchRequest) ([]z3950.Record, error) {
 	s.mu.Lock()
-	rs, ok := s.sets[f.ResultSet]
+	rs, ok := s.set(f.ResultSet)
 	s.mu.Unlock()
 	if !ok {
 		return nil, z3950.NewDiagnostic(30, f.ResultSet)
@@ -319,7 +370,7 @@ func (s *Session) Scan(_ context.Context, q *z3950.ScanQuery) (*z3950.ScanResult
 func (s *Session) Sort(_ context.Context, q *z3950.SortQuery) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in, ok := s.sets[q.Inputs[0]]
+	in, ok := s.set(q.Inputs[0])
 	if !ok {
 		return 0, z3950.NewDiagnostic(30, q.Inputs[0])
 	}
@@ -366,6 +417,12 @@ func (s *Session) Sort(_ context.Context, q *z3950.SortQuery) (int, error) {
 		return false
 	})
 	s.sets[q.Output] = resultSet{db: in.db, ids: ids}
+	if _, shared := s.b.kept(q.Output); shared {
+		s.b.mu.Lock()
+		ttl := s.b.shared[q.Output].ttl
+		s.b.mu.Unlock()
+		s.b.keep(q.Output, resultSet{db: in.db, ids: ids}, ttl)
+	}
 	return len(ids), nil
 }
 

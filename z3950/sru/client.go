@@ -67,6 +67,9 @@ type SearchResult struct {
 	Count        int
 	Records      []Record
 	NextPosition int
+	// ResultSetID names the result set when the target keeps it; continue it with the
+	// query cql.resultSetId="id".
+	ResultSetID string
 }
 
 // xml shapes, namespace-agnostic (SRU 1.x and 2.0 share local names).
@@ -82,7 +85,8 @@ type xmlRecordData struct {
 
 type xmlSearch struct {
 	XMLName         xml.Name
-	NumberOfRecords int `xml:"numberOfRecords"`
+	NumberOfRecords int    `xml:"numberOfRecords"`
+	ResultSetID     string `xml:"resultSetId"`
 	Records         []struct {
 		Schema   string        `xml:"recordSchema"`
 		Packing  string        `xml:"recordPacking"`
@@ -175,7 +179,7 @@ func (c *Client) SearchRetrieve(ctx context.Context, query string, start, max in
 	if x.XMLName.Local != "searchRetrieveResponse" {
 		return nil, fmt.Errorf("%w: <%s> to searchRetrieve", ErrBadResponse, x.XMLName.Local)
 	}
-	res := &SearchResult{Count: x.NumberOfRecords, NextPosition: x.NextRecordPosition}
+	res := &SearchResult{Count: x.NumberOfRecords, NextPosition: x.NextRecordPosition, ResultSetID: x.ResultSetID}
 	for _, r := range x.Records {
 		rec := Record{Schema: r.Schema, Position: r.Position, Data: r.Data.Inner}
 		if r.Packing == "string" || r.Escaping == "string" {

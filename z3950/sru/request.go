@@ -32,6 +32,9 @@ type Request struct {
 	ResponsePos     int
 	MaximumTerms    int
 	StylesheetGiven bool
+
+	resultSetID  string // set by the server when it keeps the result set
+	resultSetTTL int    // seconds
 }
 
 // RequestError is a request the server refuses with an SRU diagnostic.

@@ -111,6 +111,14 @@ func (w *writer) fatal(req *Request, code int, details string) {
 func (w *writer) searchResponse(req *Request, count int, recs []record, next int, ds []diag) {
 	w.open("searchRetrieveResponse")
 	w.el("numberOfRecords", strconv.Itoa(count))
+	if req != nil && req.resultSetID != "" {
+		w.el("resultSetId", req.resultSetID)
+		if w.v2() {
+			w.el("resultSetTTL", strconv.Itoa(req.resultSetTTL))
+		} else {
+			w.el("resultSetIdleTime", strconv.Itoa(req.resultSetTTL))
+		}
+	}
 	if len(recs) > 0 {
 		w.b.WriteString("<zs:records>")
 		for _, r := range recs {

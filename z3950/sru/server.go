@@ -2,6 +2,8 @@ package sru
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
@@ -35,6 +37,10 @@ type Server struct {
 	MaxBody int64
 	// Timeout bounds the backend work of one request. 0 means 60 s.
 	Timeout time.Duration
+	// ResultSetTTL > 0 keeps each search's result set that long (the backend keeps it, see
+	// z3950.SearchQuery.TTL) and reports its id (resultSetId, resultSetIdleTime) so clients
+	// continue it with cql.resultSetId="id". 0 (the default) keeps nothing between requests.
+	ResultSetTTL time.Duration
 	// Logger receives backend errors (never request contents). nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -171,15 +177,22 @@ func (s *Server) searchRetrieve(ctx context.Context, hr *http.Request, req *Requ
 		return
 	}
 	defer func() { _ = sess.Close(ctx) }()
-	res, err := sess.Search(ctx, &z3950.SearchQuery{ResultSet: "default", Databases: []string{req.Database}, Query: z3950.Query{RPN: rpn}})
+	set := "default"
+	if s.ResultSetTTL > 0 {
+		set = newResultSetID()
+	}
+	res, err := sess.Search(ctx, &z3950.SearchQuery{ResultSet: set, Databases: []string{req.Database},
+		Query: z3950.Query{RPN: rpn}, TTL: s.ResultSetTTL})
 	if err != nil {
 		code, details := s.sruDiag("search", err)
 		out.fatal(req, code, details)
 		return
 	}
-	set := "default"
+	if s.ResultSetTTL > 0 {
+		req.resultSetID, req.resultSetTTL = set, int(s.ResultSetTTL/time.Second)
+	}
 	if len(sortBy) > 0 {
-		if set, err = s.sort(ctx, sess, sortBy); err != nil {
+		if set, err = s.sort(ctx, sess, set, sortBy); err != nil {
 			code, details := s.sruDiag("sort", err)
 			out.searchResponse(req, res.Count, nil, 0, []diag{{code, details}})
 			return
@@ -228,6 +241,13 @@ func (s *Server) searchRetrieve(ctx context.Context, hr *http.Request, req *Requ
 	out.searchResponse(req, res.Count, items, next, nil)
 }
 
+// newResultSetID returns a random result set id (128 bits, hex).
+func newResultSetID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 func (s *Server) maxRecords() int {
 	if s.MaxRecords <= 0 {
 		return 100
@@ -236,7 +256,7 @@ func (s *Server) maxRecords() int {
 }
 
 // sort applies CQL sortBy through the session's Sorter (SRU diagnostic 80 without one).
-func (s *Server) sort(ctx context.Context, sess z3950.Session, keys []cql.SortKey) (string, error) {
+func (s *Server) sort(ctx context.Context, sess z3950.Session, input string, keys []cql.SortKey) (string, error) {
 	so, ok := sess.(z3950.Sorter)
 	if !ok {
 		return "", &cql.MappingError{Code: 80, What: "sort"}
@@ -256,10 +276,10 @@ func (s *Server) sort(ctx context.Context, sess z3950.Session, keys []cql.SortKe
 		}
 		zk = append(zk, key)
 	}
-	if _, err := so.Sort(ctx, &z3950.SortQuery{Inputs: []string{"default"}, Output: "sorted", Keys: zk}); err != nil {
+	if _, err := so.Sort(ctx, &z3950.SortQuery{Inputs: []string{input}, Output: input, Keys: zk}); err != nil {
 		return "", err
 	}
-	return "sorted", nil
+	return input, nil
 }
 
 func (s *Server) scan(ctx context.Context, hr *http.Request, req *Request, out *writer) {

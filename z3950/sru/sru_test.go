@@ -274,3 +274,28 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// With ResultSetTTL the server names each result set; a later request continues it with
+// cql.resultSetId, even from another connection.
+func TestResultSetContinuation(t *testing.T) {
+	ts := httptest.NewServer(&sru.Server{Backend: backend(t), ResultSetTTL: 30 * time.Second})
+	defer ts.Close()
+	c := &sru.Client{BaseURL: ts.URL + "/Default"}
+	first, err := c.SearchRetrieve(ctxT(t), "dc.title=computer sortBy dc.title", 1, 9, "marcxml")
+	if err != nil || first.Count != 9 || len(first.Records) != 9 || first.ResultSetID == "" {
+		t.Fatalf("%v %+v", err, first)
+	}
+	c2 := &sru.Client{BaseURL: ts.URL + "/Default", HTTP: &http.Client{Transport: &http.Transport{}}}
+	next, err := c2.SearchRetrieve(ctxT(t), `cql.resultSetId="`+first.ResultSetID+`"`, 5, 2, "marcxml")
+	if err != nil || next.Count != 9 || len(next.Records) != 2 || next.Records[0].Position != 5 {
+		t.Fatalf("continuation: %v %+v", err, next)
+	}
+	if string(next.Records[0].Data) != string(first.Records[4].Data) || string(next.Records[1].Data) != string(first.Records[5].Data) {
+		t.Fatal("continued records differ from positions 5 and 6 of the sorted set")
+	}
+	_, err = c.SearchRetrieve(ctxT(t), `cql.resultSetId="nosuchid"`, 1, 1, "")
+	var d *sru.Diagnostic
+	if !errors.As(err, &d) || d.Code() != 51 {
+		t.Fatalf("unknown result set: %v", err)
+	}
+}
