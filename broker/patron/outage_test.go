@@ -36,7 +36,7 @@ func TestDirectoryStopped(t *testing.T) {
 		if !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("call %d with slapd stopped: %v, want ErrUnavailable", i, err)
 		}
-		if el := time.Since(start); el > o.Timeout+time.Second {
+		if el := time.Since(start); el > o.Timeout+3*time.Second {
 			t.Fatalf("call %d took %v, timeout is %v", i, el, o.Timeout)
 		}
 		if !strings.Contains(ScreenMessage(err), "cannot be checked") {
@@ -105,7 +105,7 @@ func TestDirectoryHangs(t *testing.T) {
 		if !errors.Is(err, ErrUnavailable) {
 			t.Fatalf("StartTLS %v: %v, want ErrUnavailable", startTLS, err)
 		}
-		if el := time.Since(start); el < o.Timeout || el > o.Timeout+time.Second {
+		if el := time.Since(start); el < o.Timeout || el > o.Timeout+3*time.Second {
 			t.Errorf("StartTLS %v: failed after %v, timeout %v", startTLS, el, o.Timeout)
 		}
 	}
@@ -138,7 +138,7 @@ func TestCallerCancel(t *testing.T) {
 	if _, err := l.Lookup(ctx, "p0001"); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Lookup: %v", err)
 	}
-	if el := time.Since(start); el > 2*time.Second {
+	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("Lookup took %v with a 200ms caller deadline", el)
 	}
 }
