@@ -205,6 +205,7 @@ func TestAnswersAndCancelsDoNotTrip(t *testing.T) {
 
 func TestDeadlineApplied(t *testing.T) {
 	r := newRegistry(t, Options{Members: []Config{{Code: "NORTH", LDAP: &LDAPConfig{Timeout: 200 * time.Millisecond}}}})
+	slow := newRegistry(t, Options{Members: []Config{{Code: "NORTH", LDAP: &LDAPConfig{Timeout: time.Minute}}}})
 	start := time.Now()
 	err := r.Do(context.Background(), "NORTH", LDAP, func(ctx context.Context) error {
 		<-ctx.Done()
@@ -221,11 +222,11 @@ func TestDeadlineApplied(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	_ = r.Do(ctx, "NORTH", LDAP, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
-	if el := time.Since(start); el > 150*time.Millisecond {
+	_ = slow.Do(ctx, "NORTH", LDAP, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+	if el := time.Since(start); el > time.Second {
 		t.Fatalf("caller's 20ms deadline ignored: %v", el)
 	}
-	if h := health(t, r, "NORTH", LDAP); h.Failures != 2 || h.LastError == "" {
+	if h := health(t, r, "NORTH", LDAP); h.Failures != 1 || h.LastError == "" {
 		t.Fatalf("timeouts must count as failures: %+v", h)
 	}
 }

@@ -40,7 +40,7 @@ func TestFlagSharedRedis(t *testing.T) {
 // A's half-open probe succeeds the flag goes and B calls again.
 func testFlagShared(t *testing.T, st state.Store) {
 	ctx := context.Background()
-	openFor := 400 * time.Millisecond
+	openFor := time.Second
 	bc := BreakerConfig{Failures: 3, OpenFor: openFor, Probes: 1}
 	a := newRegistry(t, Options{Flags: st, Instance: "A", Breaker: bc})
 	b := newRegistry(t, Options{Flags: st, Instance: "B", Breaker: bc, FlagRecheck: -1})
@@ -73,7 +73,7 @@ func testFlagShared(t *testing.T, st state.Store) {
 		t.Fatal("B called the member although A flagged it open")
 	}
 	t.Logf("B refused a flagged member in %v", el)
-	if el > 250*time.Millisecond {
+	if el > time.Second {
 		t.Errorf("B took %v to refuse", el)
 	}
 	hb := health(t, b, "NORTH", LDAP)
@@ -135,13 +135,12 @@ func TestFlagStoreDown(t *testing.T) {
 	if el := time.Since(start); el > time.Second {
 		t.Fatalf("a stalled store held the call %v", el)
 	}
-	// Cached for FlagRecheck: the next calls do not wait again.
-	start = time.Now()
+	// Cached for FlagRecheck: the next calls do not ask the store again.
 	for range 2 {
 		_ = r.Do(ctx, "NORTH", LDAP, (&counter{err: errDown}).call)
 	}
-	if el := time.Since(start); el > 40*time.Millisecond {
-		t.Errorf("cached flag read still took %v", el)
+	if n := flags.gets.Load(); n != 1 {
+		t.Errorf("%d flag reads, want 1 within FlagRecheck", n)
 	}
 	if err := r.Do(ctx, "NORTH", LDAP, (&counter{}).call); !errors.Is(err, ErrOpen) {
 		t.Fatalf("local breaker without the store: %v", err)

@@ -77,6 +77,7 @@ type memFlags struct {
 	err   error
 	delay time.Duration
 	puts  atomic.Int64
+	gets  atomic.Int64
 }
 
 type memEntry struct {
@@ -101,6 +102,7 @@ func (s *memFlags) wait(ctx context.Context) error {
 }
 
 func (s *memFlags) GetTTL(ctx context.Context, key string) ([]byte, error) {
+	s.gets.Add(1)
 	if err := s.wait(ctx); err != nil {
 		return nil, err
 	}
