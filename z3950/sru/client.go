@@ -150,6 +150,10 @@ func (c *Client) get(ctx context.Context, params url.Values, into any) error {
 	if int64(len(body)) > limit {
 		return fmt.Errorf("%w: response larger than %d bytes", ErrBadResponse, limit)
 	}
+	if raw, ok := into.(*rawBody); ok {
+		*raw = body
+		return nil
+	}
 	if err := xml.Unmarshal(body, into); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadResponse, err)
 	}
@@ -172,9 +176,22 @@ func (c *Client) SearchRetrieve(ctx context.Context, query string, start, max in
 	if schema != "" {
 		p.Set("recordSchema", schema)
 	}
-	var x xmlSearch
-	if err := c.get(ctx, p, &x); err != nil {
+	var body rawBody
+	if err := c.get(ctx, p, &body); err != nil {
 		return nil, err
+	}
+	return decodeSearch(body)
+}
+
+// rawBody receives a response body undecoded.
+type rawBody []byte
+
+// decodeSearch decodes a searchRetrieve response (any SRU version). The body size is already
+// bounded by Client.MaxResponse; encoding/xml reads it without recursion.
+func decodeSearch(body []byte) (*SearchResult, error) {
+	var x xmlSearch
+	if err := xml.Unmarshal(body, &x); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadResponse, err)
 	}
 	if x.XMLName.Local != "searchRetrieveResponse" {
 		return nil, fmt.Errorf("%w: <%s> to searchRetrieve", ErrBadResponse, x.XMLName.Local)

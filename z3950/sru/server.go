@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -41,6 +42,9 @@ type Server struct {
 	// z3950.SearchQuery.TTL) and reports its id (resultSetId, resultSetIdleTime) so clients
 	// continue it with cql.resultSetId="id". 0 (the default) keeps nothing between requests.
 	ResultSetTTL time.Duration
+	// AllowedNets, when non-empty, lists the client networks allowed; others get HTTP 403.
+	// (On the Z39.50 port, z3950.Server.AllowedNets already applies.)
+	AllowedNets []netip.Prefix
 	// Logger receives backend errors (never request contents). nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -55,6 +59,10 @@ func (s *Server) mapping() *cql.Mapping {
 // ServeHTTP answers searchRetrieve, explain and scan over GET and POST (SRU 1.2 §"HTTP GET",
 // §"HTTP POST"). Every SRU-level failure is a 200 response carrying a diagnostic.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(s.AllowedNets) > 0 && !s.allowed(r.RemoteAddr) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
 	var vals url.Values
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -102,6 +110,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
 	_, _ = w.Write([]byte(out.String()))
+}
+
+func (s *Server) allowed(remote string) bool {
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return false
+	}
+	for _, p := range s.AllowedNets {
+		if p.Contains(ap.Addr().Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 func orDur(d, def time.Duration) time.Duration {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -297,5 +298,18 @@ func TestResultSetContinuation(t *testing.T) {
 	var d *sru.Diagnostic
 	if !errors.As(err, &d) || d.Code() != 51 {
 		t.Fatalf("unknown result set: %v", err)
+	}
+}
+
+func TestAllowedNets(t *testing.T) {
+	ts := httptest.NewServer(&sru.Server{Backend: backend(t), AllowedNets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/Default?query=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("127.0.0.1 outside 10.0.0.0/8 got %s", resp.Status)
 	}
 }
