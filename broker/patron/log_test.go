@@ -115,3 +115,26 @@ func TestCacheOffByDefault(t *testing.T) {
 		t.Fatalf("Lookup: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestWrongServicePassword: a rejected service bind fails closed, names the
+// problem in the log, and never shows the configured password.
+func TestWrongServicePassword(t *testing.T) {
+	srv := slapd(t)
+	var buf logBuffer
+	o := baseOptions(srv, openStore(t))
+	o.BindPassword = "canary-bindpw-31c7"
+	o.Logger = captureLogger(&buf)
+	_, err := newLDAP(t, o).Authenticate(context.Background(), "p0001", pinP0001)
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("wrong service password: %v, want ErrUnavailable", err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "service bind") || !strings.Contains(out, "Invalid Credentials") {
+		t.Errorf("log does not say what failed:\n%s", out)
+	}
+	for _, s := range []string{o.BindPassword, pinP0001} {
+		if strings.Contains(out, s) || strings.Contains(err.Error(), s) {
+			t.Errorf("%q leaked:\n%s\n%v", s, out, err)
+		}
+	}
+}
