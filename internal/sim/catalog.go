@@ -110,7 +110,11 @@ func control001(b []byte) string {
 		if n < 0 || off < 0 || base < 0 || end > len(b) || start > end {
 			return ""
 		}
-		return strings.TrimSpace(strings.TrimRight(string(b[start:end]), "\x1e"))
+		v := string(b[start:end])
+		if i := strings.IndexAny(v, "\x1d\x1e"); i >= 0 {
+			v = v[:i]
+		}
+		return strings.TrimSpace(v)
 	}
 	return ""
 }

@@ -177,12 +177,12 @@ func (c *Consortium) run(serve func() error) {
 	c.wg.Go(func() { _ = serve() })
 }
 
-// Close stops every server, cutting open connections after a short grace,
-// and waits for their goroutines.
+// Close stops every server, cutting open connections after a grace of one
+// second, and waits for their goroutines.
 func (c *Consortium) Close() error {
 	var errs []error
 	c.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		for _, stop := range c.stops {
 			if err := stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
