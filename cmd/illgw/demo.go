@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/illgw/illgw/config"
+	"github.com/illgw/illgw/internal/sim"
 )
 
 //go:embed demo.yaml
@@ -60,11 +64,56 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	return runGateway(cfg, newLogger(cfg.Log, stderr), func(g *gateway) { printDemo(stdout, g, *statePath == "") })
+	log := newLogger(cfg.Log, stderr)
+	members, err := startMembers(cfg, log)
+	if err != nil {
+		log.Error("illgw demo: cannot start the simulated members", "err", err)
+		return 1
+	}
+	defer members.Close()
+	return runGateway(cfg, log, func(g *gateway) { printDemo(stdout, g, members, *statePath == "") })
 }
 
-// printDemo prints the endpoints and a few commands to try.
-func printDemo(w io.Writer, g *gateway, temporary bool) {
+// startMembers starts the simulated member libraries on free loopback
+// ports, points the configuration's members at them, and returns once
+// every one accepts connections, so the gateway's /healthz (which the
+// gateway answers only after this) never reports up before its members.
+func startMembers(cfg *config.Config, log *slog.Logger) (*sim.Consortium, error) {
+	opts := sim.Options{Logger: log.With("part", "sim")}
+	for _, m := range cfg.Members {
+		opts.Members = append(opts.Members, m.Code)
+		if m.SIP2 != nil && opts.SIP2Password == "" {
+			opts.SIP2Login, opts.SIP2Password = m.SIP2.Login, m.SIP2.Password.Value
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := sim.Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cfg.Members {
+		m, sm := &cfg.Members[i], c.Member(cfg.Members[i].Code)
+		if m.Catalog != nil {
+			m.Catalog.Z3950, m.Catalog.SRU = sm.Z3950Addr+"/"+m.Code, ""
+		}
+		if m.NCIP != nil {
+			m.NCIP.URL = sm.NCIPURL
+		}
+		if m.SIP2 != nil {
+			m.SIP2.Addr = sm.SIP2Addr
+		}
+	}
+	if err := c.Ready(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// printDemo prints the endpoints, the simulated members and a few commands
+// to try. Each line says what this build serves.
+func printDemo(w io.Writer, g *gateway, members *sim.Consortium, temporary bool) {
 	fmt.Fprintln(w, "illgw demo is running. Endpoints:")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	if a := g.addrs["grpc"]; a != "" {
@@ -73,8 +122,22 @@ func printDemo(w io.Writer, g *gateway, temporary bool) {
 	if a := g.addrs["http"]; a != "" {
 		fmt.Fprintf(tw, "  HTTP\thttp://%s\t/healthz /readyz /metrics\n", a)
 	}
-	fmt.Fprintf(tw, "  SIP2\t%s\tnot served yet (issue 6)\n", g.cfg.Listen.SIP2)
-	fmt.Fprintf(tw, "  Z39.50/SRU\t%s\tnot served yet (issue 5)\n", g.cfg.Listen.Z3950)
+	if a := g.addrs["sip2"]; a != "" {
+		fmt.Fprintf(tw, "  SIP2\t%s\tkiosk1/kiosk1pass at NORTH\n", a)
+	} else {
+		fmt.Fprintf(tw, "  SIP2\t%s\tnot served by this build\n", g.cfg.Listen.SIP2)
+	}
+	if a := g.addrs["z3950"]; a != "" {
+		fmt.Fprintf(tw, "  Z39.50/SRU\t%s\tdatabases NORTH, SOUTH, EAST, consortium\n", a)
+	} else {
+		fmt.Fprintf(tw, "  Z39.50/SRU\t%s\tnot served by this build\n", g.cfg.Listen.Z3950)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "Simulated member libraries (in-process; SIP2 login gw):")
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, m := range members.Members {
+		fmt.Fprintf(tw, "  %s\tSIP2 %s\tNCIP %s\tZ39.50/SRU %s/%s\t%d records\n", m.Code, m.SIP2Addr, m.NCIPURL, m.Z3950Addr, m.Code, len(m.Records))
+	}
 	tw.Flush()
 	store := g.cfg.State.Path
 	if temporary {
@@ -82,6 +145,7 @@ func printDemo(w io.Writer, g *gateway, temporary bool) {
 	}
 	fmt.Fprintf(w, "State store: embedded, %s\n", store)
 	fmt.Fprintln(w, "Members: NORTH, SOUTH, EAST; database consortium; kiosk kiosk1/kiosk1pass at NORTH; NCIP partner PARTNER1 acting for NORTH.")
+	fmt.Fprintln(w, "Patrons N0001 (PIN 1234) and blocked N0002 at NORTH, items NI0001..NI0010; S... at SOUTH, E... at EAST.")
 	grpcAddr, httpAddr := g.addrs["grpc"], g.addrs["http"]
 	fmt.Fprintln(w, "Try:")
 	fmt.Fprintf(w, "  curl http://%s/healthz\n", httpAddr)
@@ -90,5 +154,9 @@ func printDemo(w io.Writer, g *gateway, temporary bool) {
 	fmt.Fprintf(w, "  go run ./cmd/illctl -addr %s health\n", grpcAddr)
 	fmt.Fprintf(w, "  go run ./cmd/illctl -addr %s loans create -requester NORTH -patron N0001 -title 'Computer networks'\n", grpcAddr)
 	fmt.Fprintf(w, "  go run ./cmd/illctl -addr %s loans list\n", grpcAddr)
+	if n := members.Member("NORTH"); n != nil {
+		fmt.Fprintf(w, "  curl -s 'http://%s/NORTH?version=1.2&operation=searchRetrieve&query=dc.title%%3Dcomputer&maximumRecords=1'   (NORTH's own catalogue, SRU)\n", n.Z3950Addr)
+		fmt.Fprintf(w, "  yaz-client tcp:%s/NORTH   then: find @attr 1=4 computer   (needs Debian package yaz)\n", n.Z3950Addr)
+	}
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
+	"github.com/illgw/illgw/ncip"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
 )
 
@@ -265,5 +268,46 @@ func TestDemoState(t *testing.T) {
 	got, err := illgwv1.NewLoansClient(dialPlain(t, second.grpcAddr)).Get(ctx, &illgwv1.GetLoanRequest{Id: l.Id})
 	if err != nil || got.Version != 1 {
 		t.Fatalf("loan %s after a restart on the same -state: %v, %v", l.Id, got, err)
+	}
+}
+
+// TestDemoMembers: the banner lists each simulated member, and each answers
+// on the printed addresses: its SIP2 ACS takes the gateway's login, its
+// NCIP responder knows its patrons, its catalogue answers SRU.
+func TestDemoMembers(t *testing.T) {
+	d := startDemo(t)
+	ctx := ctxT(t)
+	found := 0
+	for _, line := range strings.Split(d.stdout.String(), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 7 || f[1] != "SIP2" || f[3] != "NCIP" || f[5] != "Z39.50/SRU" {
+			continue
+		}
+		code, sipAddr, ncipURL, sruBase := f[0], f[2], f[4], f[6]
+		found++
+		c, err := net.DialTimeout("tcp", sipAddr, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "9300CNgw|COgwpass|CP"+code+"|\r")
+		resp, err := bufio.NewReader(c).ReadString('\r')
+		c.Close()
+		if err != nil || resp != "941\r" {
+			t.Errorf("%s SIP2 login: %q, %v", code, resp, err)
+		}
+		cl := &ncip.Client{URL: ncipURL, FromAgency: "ILLGW", ToAgency: code, Timeout: 5 * time.Second}
+		patron := code[:1] + "0001"
+		u, err := cl.LookupUser(ctx, &ncip.LookupUser{UserID: &ncip.UserID{Value: patron}})
+		if err != nil || u.UserID.Value != patron {
+			t.Errorf("%s NCIP LookupUser %s: %v, %v", code, patron, u, err)
+		}
+		code2, body := get("http://" + sruBase + "?version=1.2&operation=searchRetrieve&query=dc.title%3Dcomputer&maximumRecords=0")
+		if code2 != http.StatusOK || !strings.Contains(body, "numberOfRecords>") || strings.Contains(body, "numberOfRecords>0<") {
+			t.Errorf("%s SRU: %d %.300s", code, code2, body)
+		}
+	}
+	if found != 3 {
+		t.Errorf("banner lists %d simulated members, want 3:\n%s", found, d.stdout.String())
 	}
 }
