@@ -57,6 +57,10 @@ func (l *LDAP) find(ctx context.Context, barcode string) (Patron, error) {
 		return Patron{}, ErrAmbiguous
 	case len(entries) == 0:
 		return Patron{}, ErrUnknownPatron
+	case entries[0].DN == "":
+		// A bind as "" with a PIN is no check of anything (RFC 4513 §5.1.2).
+		l.log.Warn("patron: directory returned an entry without a DN")
+		return Patron{}, fmt.Errorf("%w: entry without a DN", ErrUnavailable)
 	}
 	p, perr := l.o.Attrs.patronOf(barcode, entries[0])
 	if perr != nil {
