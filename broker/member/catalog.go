@@ -3,8 +3,10 @@ package member
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/illgw/illgw/z3950"
 	"github.com/illgw/illgw/z3950/ber"
@@ -44,7 +46,17 @@ func newCatalog(r *Registry, g *guard, cfg CatalogConfig) *Catalog {
 		c.charset = "marc8"
 	}
 	if cfg.SRU != "" {
-		c.sru = &sru.Client{BaseURL: cfg.SRU, HTTP: r.httpClient}
+		hc := r.httpClient
+		if cfg.User != "" {
+			// SRU carries no credentials of its own; targets that want
+			// them take HTTP Basic.
+			base := hc.Transport
+			if base == nil {
+				base = http.DefaultTransport
+			}
+			hc = &http.Client{Transport: &basicAuth{user: cfg.User, password: cfg.Password, base: base}}
+		}
+		c.sru = &sru.Client{BaseURL: cfg.SRU, HTTP: hc}
 		c.mapping = cql.Default()
 		return c
 	}
@@ -279,14 +291,14 @@ func (c *Catalog) put(ctx context.Context, zc *z3950.Client) {
 		return
 	}
 	c.mu.Unlock()
-	if zc.Healthy() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.g.timeout)
-		defer cancel()
-		_ = zc.Close(ctx)
-		return
-	}
+	// A polite Close, but never past the call's deadline nor long.
+	ctx, cancel := context.WithTimeout(ctx, closeWait)
+	defer cancel()
 	_ = zc.Close(ctx)
 }
+
+// closeWait bounds the Z39.50 Close handshake of an association let go.
+const closeWait = 100 * time.Millisecond
 
 // close closes the idle associations (Z39.50 Close, bounded by the deadline).
 func (c *Catalog) close() {
@@ -295,8 +307,20 @@ func (c *Catalog) close() {
 	c.idle, c.closed = nil, true
 	c.mu.Unlock()
 	for _, zc := range idle {
-		ctx, cancel := context.WithTimeout(context.Background(), c.g.timeout)
+		ctx, cancel := context.WithTimeout(context.Background(), closeWait)
 		_ = zc.Close(ctx)
 		cancel()
 	}
+}
+
+// basicAuth adds HTTP Basic credentials to every request of an SRU client.
+type basicAuth struct {
+	user, password string
+	base           http.RoundTripper
+}
+
+func (b *basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.SetBasicAuth(b.user, b.password)
+	return b.base.RoundTrip(req)
 }

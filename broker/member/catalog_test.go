@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +173,35 @@ func TestCatalogSRU(t *testing.T) {
 		if rec.Diagnostic == nil && (!rec.Syntax.Equal(z3950.OIDXML) || !bytes.Contains(rec.Data, []byte("<record"))) {
 			t.Fatalf("record %+v", rec)
 		}
+	}
+}
+
+// SRU credentials go out as HTTP Basic; a 401 without an SRU body is a
+// failure, and the password stays out of the health report.
+func TestCatalogSRUCredentials(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "cat" || p != "l1brary" {
+			http.Error(w, "unauthorised", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = io.WriteString(w, `<?xml version="1.0"?><searchRetrieveResponse xmlns="http://www.loc.gov/zing/srw/">`+
+			`<version>1.2</version><numberOfRecords>7</numberOfRecords></searchRetrieveResponse>`)
+	}))
+	defer ts.Close()
+	good := catalogMember("NAT", "", ts.URL+"/db", 2*time.Second)
+	good.Catalog.User, good.Catalog.Password = "cat", "l1brary"
+	bad := catalogMember("BAD", "", ts.URL+"/db", 2*time.Second)
+	bad.Catalog.User, bad.Catalog.Password = "cat", "wr0ng-pw"
+	r := newRegistry(t, Options{Members: []Config{good, bad}})
+	res, err := r.Member("NAT").Catalog().Search(context.Background(), SearchRequest{Query: pqf(t, "@attr 1=4 computer")})
+	if err != nil || res.Hits != 7 {
+		t.Fatalf("with credentials: %v %+v", err, res)
+	}
+	if _, err := r.Member("BAD").Catalog().Search(context.Background(), SearchRequest{Query: pqf(t, "@attr 1=4 computer")}); !errors.As(err, new(*CallError)) {
+		t.Fatalf("wrong password: %v, want a failure", err)
+	}
+	if h := health(t, r, "BAD", SRU); h.Failures != 1 || strings.Contains(h.LastError, "wr0ng-pw") {
+		t.Fatalf("health %+v", h)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -179,11 +181,20 @@ func TestParseFlagHostile(t *testing.T) {
 	}
 }
 
+// FuzzParseFlag feeds the flag decoder values another instance (or a
+// damaged store) might hold, seeded from testdata/flags.
 func FuzzParseFlag(f *testing.F) {
-	f.Add([]byte("v1 1700000000123 gw-1"))
-	f.Add([]byte("v1 0 "))
-	f.Add([]byte("v1 -1 x"))
-	f.Add([]byte("v2 1 A"))
+	seeds, err := filepath.Glob("testdata/flags/*.txt")
+	if err != nil || len(seeds) == 0 {
+		f.Fatalf("no seeds in testdata/flags: %v", err)
+	}
+	for _, name := range seeds {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := parseFlag(b)
 		if err != nil {
@@ -197,4 +208,41 @@ func FuzzParseFlag(f *testing.F) {
 			t.Fatalf("re-encoding %+v: %+v, %v", v, w, err)
 		}
 	})
+}
+
+// A paused Redis (accepts, never answers) costs each call at most
+// FlagTimeout once per FlagRecheck; calls go on under the local breaker.
+func TestFlagRedisPaused(t *testing.T) {
+	srv := testenv.Redis(t)
+	ctx := context.Background()
+	st, err := state.Open(ctx, state.Options{Driver: "redis", Addrs: []string{srv.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	const flagTimeout = 100 * time.Millisecond
+	r := newRegistry(t, Options{Flags: st, FlagTimeout: flagTimeout, FlagRecheck: -1, Breaker: BreakerConfig{Failures: 2, OpenFor: time.Hour}})
+	srv.Pause(t)
+	defer srv.Resume(t)
+	var worst time.Duration
+	for range 3 {
+		start := time.Now()
+		if err := r.Do(ctx, "NORTH", LDAP, (&counter{}).call); err != nil {
+			t.Fatalf("call with Redis paused: %v", err)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	t.Logf("Redis paused: slowest call %v (flag timeout %v)", worst, flagTimeout)
+	if worst > flagTimeout+time.Second {
+		t.Fatalf("a paused store held a call %v", worst)
+	}
+	if h := health(t, r, "NORTH", LDAP); h.StoreError == "" {
+		t.Fatalf("health hides the store trouble: %+v", h)
+	}
+	for range 2 {
+		_ = r.Do(ctx, "NORTH", LDAP, (&counter{err: errDown}).call)
+	}
+	if err := r.Do(ctx, "NORTH", LDAP, (&counter{}).call); !errors.Is(err, ErrOpen) {
+		t.Fatalf("local breaker with Redis paused: %v", err)
+	}
 }
