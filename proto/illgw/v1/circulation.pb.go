@@ -3487,6 +3487,123 @@ func (*PutReplayResponse) Descriptor() ([]byte, []int) {
 	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{36}
 }
 
+// MemberPatronRequest names a patron at a member library, for callers that
+// are not terminals (the NCIP front end).
+type MemberPatronRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Member   string                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	PatronId string                 `protobuf:"bytes,2,opt,name=patron_id,json=patronId,proto3" json:"patron_id,omitempty"`
+	// Pin is the patron's PIN, empty for a lookup without authentication.
+	// Never logged.
+	Pin           string `protobuf:"bytes,3,opt,name=pin,proto3" json:"pin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberPatronRequest) Reset() {
+	*x = MemberPatronRequest{}
+	mi := &file_illgw_v1_circulation_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberPatronRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberPatronRequest) ProtoMessage() {}
+
+func (x *MemberPatronRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_circulation_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberPatronRequest.ProtoReflect.Descriptor instead.
+func (*MemberPatronRequest) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *MemberPatronRequest) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *MemberPatronRequest) GetPatronId() string {
+	if x != nil {
+		return x.PatronId
+	}
+	return ""
+}
+
+func (x *MemberPatronRequest) GetPin() string {
+	if x != nil {
+		return x.Pin
+	}
+	return ""
+}
+
+// MemberItemRequest names an item at a member library.
+type MemberItemRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        string                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	ItemId        string                 `protobuf:"bytes,2,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberItemRequest) Reset() {
+	*x = MemberItemRequest{}
+	mi := &file_illgw_v1_circulation_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberItemRequest) ProtoMessage() {}
+
+func (x *MemberItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_circulation_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberItemRequest.ProtoReflect.Descriptor instead.
+func (*MemberItemRequest) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_circulation_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *MemberItemRequest) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *MemberItemRequest) GetItemId() string {
+	if x != nil {
+		return x.ItemId
+	}
+	return ""
+}
+
 var File_illgw_v1_circulation_proto protoreflect.FileDescriptor
 
 const file_illgw_v1_circulation_proto_rawDesc = "" +
@@ -3810,11 +3927,19 @@ const file_illgw_v1_circulation_proto_rawDesc = "" +
 	"\bterminal\x18\x01 \x01(\tR\bterminal\x12\x18\n" +
 	"\arequest\x18\x02 \x01(\fR\arequest\x12\x1a\n" +
 	"\bresponse\x18\x03 \x01(\fR\bresponse\"\x13\n" +
-	"\x11PutReplayResponse*C\n" +
+	"\x11PutReplayResponse\"\\\n" +
+	"\x13MemberPatronRequest\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\tR\x06member\x12\x1b\n" +
+	"\tpatron_id\x18\x02 \x01(\tR\bpatronId\x12\x10\n" +
+	"\x03pin\x18\x03 \x01(\tR\x03pin\"D\n" +
+	"\x11MemberItemRequest\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\tR\x06member\x12\x17\n" +
+	"\aitem_id\x18\x02 \x01(\tR\x06itemId*C\n" +
 	"\bTristate\x12\x14\n" +
 	"\x10TRISTATE_UNKNOWN\x10\x00\x12\x10\n" +
 	"\fTRISTATE_YES\x10\x01\x12\x0f\n" +
-	"\vTRISTATE_NO\x10\x022\xc1\t\n" +
+	"\vTRISTATE_NO\x10\x022\xe3\n" +
+	"\n" +
 	"\vCirculation\x128\n" +
 	"\x05Login\x12\x16.illgw.v1.LoginRequest\x1a\x17.illgw.v1.LoginResponse\x12;\n" +
 	"\x06Status\x12\x17.illgw.v1.StatusRequest\x1a\x18.illgw.v1.StatusResponse\x12M\n" +
@@ -3833,7 +3958,10 @@ const file_illgw_v1_circulation_proto_rawDesc = "" +
 	"\fPatronEnable\x12\x1d.illgw.v1.PatronEnableRequest\x1a\x1e.illgw.v1.PatronStatusResponse\x12Y\n" +
 	"\x10ItemStatusUpdate\x12!.illgw.v1.ItemStatusUpdateRequest\x1a\".illgw.v1.ItemStatusUpdateResponse\x12>\n" +
 	"\tGetReplay\x12\x1a.illgw.v1.GetReplayRequest\x1a\x15.illgw.v1.ReplayEntry\x12?\n" +
-	"\tPutReplay\x12\x15.illgw.v1.ReplayEntry\x1a\x1b.illgw.v1.PutReplayResponseB/Z-github.com/illgw/illgw/proto/illgw/v1;illgwv1b\x06proto3"
+	"\tPutReplay\x12\x15.illgw.v1.ReplayEntry\x1a\x1b.illgw.v1.PutReplayResponse\x12R\n" +
+	"\fMemberPatron\x12\x1d.illgw.v1.MemberPatronRequest\x1a#.illgw.v1.PatronInformationResponse\x12L\n" +
+	"\n" +
+	"MemberItem\x12\x1b.illgw.v1.MemberItemRequest\x1a!.illgw.v1.ItemInformationResponseB/Z-github.com/illgw/illgw/proto/illgw/v1;illgwv1b\x06proto3"
 
 var (
 	file_illgw_v1_circulation_proto_rawDescOnce sync.Once
@@ -3848,7 +3976,7 @@ func file_illgw_v1_circulation_proto_rawDescGZIP() []byte {
 }
 
 var file_illgw_v1_circulation_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_illgw_v1_circulation_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_illgw_v1_circulation_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_illgw_v1_circulation_proto_goTypes = []any{
 	(Tristate)(0),                     // 0: illgw.v1.Tristate
 	(ItemList_Kind)(0),                // 1: illgw.v1.ItemList.Kind
@@ -3890,17 +4018,19 @@ var file_illgw_v1_circulation_proto_goTypes = []any{
 	(*GetReplayRequest)(nil),          // 37: illgw.v1.GetReplayRequest
 	(*ReplayEntry)(nil),               // 38: illgw.v1.ReplayEntry
 	(*PutReplayResponse)(nil),         // 39: illgw.v1.PutReplayResponse
-	(*Field)(nil),                     // 40: illgw.v1.Field
-	(*timestamppb.Timestamp)(nil),     // 41: google.protobuf.Timestamp
+	(*MemberPatronRequest)(nil),       // 40: illgw.v1.MemberPatronRequest
+	(*MemberItemRequest)(nil),         // 41: illgw.v1.MemberItemRequest
+	(*Field)(nil),                     // 42: illgw.v1.Field
+	(*timestamppb.Timestamp)(nil),     // 43: google.protobuf.Timestamp
 }
 var file_illgw_v1_circulation_proto_depIdxs = []int32{
-	40, // 0: illgw.v1.Reply.extra:type_name -> illgw.v1.Field
+	42, // 0: illgw.v1.Reply.extra:type_name -> illgw.v1.Field
 	0,  // 1: illgw.v1.Patron.valid:type_name -> illgw.v1.Tristate
 	0,  // 2: illgw.v1.Patron.pin_valid:type_name -> illgw.v1.Tristate
 	5,  // 3: illgw.v1.Patron.restrictions:type_name -> illgw.v1.PatronRestrictions
 	3,  // 4: illgw.v1.LoginResponse.terminal:type_name -> illgw.v1.Terminal
 	3,  // 5: illgw.v1.StatusRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 6: illgw.v1.StatusResponse.date_time:type_name -> google.protobuf.Timestamp
+	43, // 6: illgw.v1.StatusResponse.date_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: illgw.v1.StatusResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 8: illgw.v1.PatronStatusRequest.terminal:type_name -> illgw.v1.Terminal
 	6,  // 9: illgw.v1.PatronStatusResponse.patron:type_name -> illgw.v1.Patron
@@ -3911,58 +4041,58 @@ var file_illgw_v1_circulation_proto_depIdxs = []int32{
 	6,  // 14: illgw.v1.PatronInformationResponse.patron:type_name -> illgw.v1.Patron
 	13, // 15: illgw.v1.PatronInformationResponse.lists:type_name -> illgw.v1.ItemList
 	4,  // 16: illgw.v1.PatronInformationResponse.reply:type_name -> illgw.v1.Reply
-	41, // 17: illgw.v1.Item.due_date:type_name -> google.protobuf.Timestamp
+	43, // 17: illgw.v1.Item.due_date:type_name -> google.protobuf.Timestamp
 	3,  // 18: illgw.v1.CheckoutRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 19: illgw.v1.CheckoutRequest.no_block_due_date:type_name -> google.protobuf.Timestamp
-	41, // 20: illgw.v1.CheckoutRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 19: illgw.v1.CheckoutRequest.no_block_due_date:type_name -> google.protobuf.Timestamp
+	43, // 20: illgw.v1.CheckoutRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	0,  // 21: illgw.v1.CheckoutResponse.magnetic_media:type_name -> illgw.v1.Tristate
-	41, // 22: illgw.v1.CheckoutResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 22: illgw.v1.CheckoutResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	16, // 23: illgw.v1.CheckoutResponse.item:type_name -> illgw.v1.Item
 	4,  // 24: illgw.v1.CheckoutResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 25: illgw.v1.CheckinRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 26: illgw.v1.CheckinRequest.return_date:type_name -> google.protobuf.Timestamp
-	41, // 27: illgw.v1.CheckinRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 26: illgw.v1.CheckinRequest.return_date:type_name -> google.protobuf.Timestamp
+	43, // 27: illgw.v1.CheckinRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	0,  // 28: illgw.v1.CheckinResponse.magnetic_media:type_name -> illgw.v1.Tristate
-	41, // 29: illgw.v1.CheckinResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 29: illgw.v1.CheckinResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	16, // 30: illgw.v1.CheckinResponse.item:type_name -> illgw.v1.Item
 	4,  // 31: illgw.v1.CheckinResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 32: illgw.v1.RenewRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 33: illgw.v1.RenewRequest.no_block_due_date:type_name -> google.protobuf.Timestamp
-	41, // 34: illgw.v1.RenewRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 33: illgw.v1.RenewRequest.no_block_due_date:type_name -> google.protobuf.Timestamp
+	43, // 34: illgw.v1.RenewRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	0,  // 35: illgw.v1.RenewResponse.magnetic_media:type_name -> illgw.v1.Tristate
-	41, // 36: illgw.v1.RenewResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 36: illgw.v1.RenewResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	16, // 37: illgw.v1.RenewResponse.item:type_name -> illgw.v1.Item
 	4,  // 38: illgw.v1.RenewResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 39: illgw.v1.RenewAllRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 40: illgw.v1.RenewAllRequest.transaction_date:type_name -> google.protobuf.Timestamp
-	41, // 41: illgw.v1.RenewAllResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 40: illgw.v1.RenewAllRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 41: illgw.v1.RenewAllResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	4,  // 42: illgw.v1.RenewAllResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 43: illgw.v1.ItemInformationRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 44: illgw.v1.ItemInformationRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 44: illgw.v1.ItemInformationRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	16, // 45: illgw.v1.ItemInformationResponse.item:type_name -> illgw.v1.Item
-	41, // 46: illgw.v1.ItemInformationResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 46: illgw.v1.ItemInformationResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	4,  // 47: illgw.v1.ItemInformationResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 48: illgw.v1.FeePaidRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 49: illgw.v1.FeePaidRequest.transaction_date:type_name -> google.protobuf.Timestamp
-	41, // 50: illgw.v1.FeePaidResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 49: illgw.v1.FeePaidRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 50: illgw.v1.FeePaidResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	4,  // 51: illgw.v1.FeePaidResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 52: illgw.v1.HoldRequest.terminal:type_name -> illgw.v1.Terminal
 	2,  // 53: illgw.v1.HoldRequest.mode:type_name -> illgw.v1.HoldRequest.Mode
-	41, // 54: illgw.v1.HoldRequest.expiration_date:type_name -> google.protobuf.Timestamp
-	41, // 55: illgw.v1.HoldRequest.transaction_date:type_name -> google.protobuf.Timestamp
-	41, // 56: illgw.v1.HoldResponse.expiration_date:type_name -> google.protobuf.Timestamp
-	41, // 57: illgw.v1.HoldResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 54: illgw.v1.HoldRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	43, // 55: illgw.v1.HoldRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 56: illgw.v1.HoldResponse.expiration_date:type_name -> google.protobuf.Timestamp
+	43, // 57: illgw.v1.HoldResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	4,  // 58: illgw.v1.HoldResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 59: illgw.v1.EndSessionRequest.terminal:type_name -> illgw.v1.Terminal
 	4,  // 60: illgw.v1.EndSessionResponse.reply:type_name -> illgw.v1.Reply
 	3,  // 61: illgw.v1.BlockPatronRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 62: illgw.v1.BlockPatronRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 62: illgw.v1.BlockPatronRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	3,  // 63: illgw.v1.PatronEnableRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 64: illgw.v1.PatronEnableRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 64: illgw.v1.PatronEnableRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	3,  // 65: illgw.v1.ItemStatusUpdateRequest.terminal:type_name -> illgw.v1.Terminal
-	41, // 66: illgw.v1.ItemStatusUpdateRequest.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 66: illgw.v1.ItemStatusUpdateRequest.transaction_date:type_name -> google.protobuf.Timestamp
 	16, // 67: illgw.v1.ItemStatusUpdateResponse.item:type_name -> illgw.v1.Item
-	41, // 68: illgw.v1.ItemStatusUpdateResponse.transaction_date:type_name -> google.protobuf.Timestamp
+	43, // 68: illgw.v1.ItemStatusUpdateResponse.transaction_date:type_name -> google.protobuf.Timestamp
 	4,  // 69: illgw.v1.ItemStatusUpdateResponse.reply:type_name -> illgw.v1.Reply
 	7,  // 70: illgw.v1.Circulation.Login:input_type -> illgw.v1.LoginRequest
 	9,  // 71: illgw.v1.Circulation.Status:input_type -> illgw.v1.StatusRequest
@@ -3981,25 +4111,29 @@ var file_illgw_v1_circulation_proto_depIdxs = []int32{
 	35, // 84: illgw.v1.Circulation.ItemStatusUpdate:input_type -> illgw.v1.ItemStatusUpdateRequest
 	37, // 85: illgw.v1.Circulation.GetReplay:input_type -> illgw.v1.GetReplayRequest
 	38, // 86: illgw.v1.Circulation.PutReplay:input_type -> illgw.v1.ReplayEntry
-	8,  // 87: illgw.v1.Circulation.Login:output_type -> illgw.v1.LoginResponse
-	10, // 88: illgw.v1.Circulation.Status:output_type -> illgw.v1.StatusResponse
-	12, // 89: illgw.v1.Circulation.PatronStatus:output_type -> illgw.v1.PatronStatusResponse
-	15, // 90: illgw.v1.Circulation.PatronInformation:output_type -> illgw.v1.PatronInformationResponse
-	18, // 91: illgw.v1.Circulation.Checkout:output_type -> illgw.v1.CheckoutResponse
-	20, // 92: illgw.v1.Circulation.Checkin:output_type -> illgw.v1.CheckinResponse
-	22, // 93: illgw.v1.Circulation.Renew:output_type -> illgw.v1.RenewResponse
-	24, // 94: illgw.v1.Circulation.RenewAll:output_type -> illgw.v1.RenewAllResponse
-	26, // 95: illgw.v1.Circulation.ItemInformation:output_type -> illgw.v1.ItemInformationResponse
-	28, // 96: illgw.v1.Circulation.FeePaid:output_type -> illgw.v1.FeePaidResponse
-	30, // 97: illgw.v1.Circulation.Hold:output_type -> illgw.v1.HoldResponse
-	32, // 98: illgw.v1.Circulation.EndSession:output_type -> illgw.v1.EndSessionResponse
-	12, // 99: illgw.v1.Circulation.BlockPatron:output_type -> illgw.v1.PatronStatusResponse
-	12, // 100: illgw.v1.Circulation.PatronEnable:output_type -> illgw.v1.PatronStatusResponse
-	36, // 101: illgw.v1.Circulation.ItemStatusUpdate:output_type -> illgw.v1.ItemStatusUpdateResponse
-	38, // 102: illgw.v1.Circulation.GetReplay:output_type -> illgw.v1.ReplayEntry
-	39, // 103: illgw.v1.Circulation.PutReplay:output_type -> illgw.v1.PutReplayResponse
-	87, // [87:104] is the sub-list for method output_type
-	70, // [70:87] is the sub-list for method input_type
+	40, // 87: illgw.v1.Circulation.MemberPatron:input_type -> illgw.v1.MemberPatronRequest
+	41, // 88: illgw.v1.Circulation.MemberItem:input_type -> illgw.v1.MemberItemRequest
+	8,  // 89: illgw.v1.Circulation.Login:output_type -> illgw.v1.LoginResponse
+	10, // 90: illgw.v1.Circulation.Status:output_type -> illgw.v1.StatusResponse
+	12, // 91: illgw.v1.Circulation.PatronStatus:output_type -> illgw.v1.PatronStatusResponse
+	15, // 92: illgw.v1.Circulation.PatronInformation:output_type -> illgw.v1.PatronInformationResponse
+	18, // 93: illgw.v1.Circulation.Checkout:output_type -> illgw.v1.CheckoutResponse
+	20, // 94: illgw.v1.Circulation.Checkin:output_type -> illgw.v1.CheckinResponse
+	22, // 95: illgw.v1.Circulation.Renew:output_type -> illgw.v1.RenewResponse
+	24, // 96: illgw.v1.Circulation.RenewAll:output_type -> illgw.v1.RenewAllResponse
+	26, // 97: illgw.v1.Circulation.ItemInformation:output_type -> illgw.v1.ItemInformationResponse
+	28, // 98: illgw.v1.Circulation.FeePaid:output_type -> illgw.v1.FeePaidResponse
+	30, // 99: illgw.v1.Circulation.Hold:output_type -> illgw.v1.HoldResponse
+	32, // 100: illgw.v1.Circulation.EndSession:output_type -> illgw.v1.EndSessionResponse
+	12, // 101: illgw.v1.Circulation.BlockPatron:output_type -> illgw.v1.PatronStatusResponse
+	12, // 102: illgw.v1.Circulation.PatronEnable:output_type -> illgw.v1.PatronStatusResponse
+	36, // 103: illgw.v1.Circulation.ItemStatusUpdate:output_type -> illgw.v1.ItemStatusUpdateResponse
+	38, // 104: illgw.v1.Circulation.GetReplay:output_type -> illgw.v1.ReplayEntry
+	39, // 105: illgw.v1.Circulation.PutReplay:output_type -> illgw.v1.PutReplayResponse
+	15, // 106: illgw.v1.Circulation.MemberPatron:output_type -> illgw.v1.PatronInformationResponse
+	26, // 107: illgw.v1.Circulation.MemberItem:output_type -> illgw.v1.ItemInformationResponse
+	89, // [89:108] is the sub-list for method output_type
+	70, // [70:89] is the sub-list for method input_type
 	70, // [70:70] is the sub-list for extension type_name
 	70, // [70:70] is the sub-list for extension extendee
 	0,  // [0:70] is the sub-list for field type_name
@@ -4017,7 +4151,7 @@ func file_illgw_v1_circulation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_illgw_v1_circulation_proto_rawDesc), len(file_illgw_v1_circulation_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -40,6 +40,8 @@ const (
 	Circulation_ItemStatusUpdate_FullMethodName  = "/illgw.v1.Circulation/ItemStatusUpdate"
 	Circulation_GetReplay_FullMethodName         = "/illgw.v1.Circulation/GetReplay"
 	Circulation_PutReplay_FullMethodName         = "/illgw.v1.Circulation/PutReplay"
+	Circulation_MemberPatron_FullMethodName      = "/illgw.v1.Circulation/MemberPatron"
+	Circulation_MemberItem_FullMethodName        = "/illgw.v1.Circulation/MemberItem"
 )
 
 // CirculationClient is the client API for Circulation service.
@@ -85,6 +87,17 @@ type CirculationClient interface {
 	GetReplay(ctx context.Context, in *GetReplayRequest, opts ...grpc.CallOption) (*ReplayEntry, error)
 	// PutReplay replaces a terminal's replay entry.
 	PutReplay(ctx context.Context, in *ReplayEntry, opts ...grpc.CallOption) (*PutReplayResponse, error)
+	// MemberPatron looks a patron up at a member's configured patron source
+	// (its ILS over SIP2 or NCIP, or its LDAP directory) and, with a PIN,
+	// authenticates them: NCIP 2.02 Part 1 §"Lookup User" with
+	// AuthenticationInput arriving through the gateway (issue 7 point 5,
+	// issue 9 point 7). NOT_FOUND for an unknown patron, PERMISSION_DENIED
+	// for a wrong PIN, UNAVAILABLE when the source cannot answer (fail
+	// closed).
+	MemberPatron(ctx context.Context, in *MemberPatronRequest, opts ...grpc.CallOption) (*PatronInformationResponse, error)
+	// MemberItem asks a member's ILS about one of its items (NCIP 2.02 Part 1
+	// §"Lookup Item"): NOT_FOUND for an item the ILS does not know.
+	MemberItem(ctx context.Context, in *MemberItemRequest, opts ...grpc.CallOption) (*ItemInformationResponse, error)
 }
 
 type circulationClient struct {
@@ -265,6 +278,26 @@ func (c *circulationClient) PutReplay(ctx context.Context, in *ReplayEntry, opts
 	return out, nil
 }
 
+func (c *circulationClient) MemberPatron(ctx context.Context, in *MemberPatronRequest, opts ...grpc.CallOption) (*PatronInformationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PatronInformationResponse)
+	err := c.cc.Invoke(ctx, Circulation_MemberPatron_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *circulationClient) MemberItem(ctx context.Context, in *MemberItemRequest, opts ...grpc.CallOption) (*ItemInformationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ItemInformationResponse)
+	err := c.cc.Invoke(ctx, Circulation_MemberItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CirculationServer is the server API for Circulation service.
 // All implementations must embed UnimplementedCirculationServer
 // for forward compatibility.
@@ -308,6 +341,17 @@ type CirculationServer interface {
 	GetReplay(context.Context, *GetReplayRequest) (*ReplayEntry, error)
 	// PutReplay replaces a terminal's replay entry.
 	PutReplay(context.Context, *ReplayEntry) (*PutReplayResponse, error)
+	// MemberPatron looks a patron up at a member's configured patron source
+	// (its ILS over SIP2 or NCIP, or its LDAP directory) and, with a PIN,
+	// authenticates them: NCIP 2.02 Part 1 §"Lookup User" with
+	// AuthenticationInput arriving through the gateway (issue 7 point 5,
+	// issue 9 point 7). NOT_FOUND for an unknown patron, PERMISSION_DENIED
+	// for a wrong PIN, UNAVAILABLE when the source cannot answer (fail
+	// closed).
+	MemberPatron(context.Context, *MemberPatronRequest) (*PatronInformationResponse, error)
+	// MemberItem asks a member's ILS about one of its items (NCIP 2.02 Part 1
+	// §"Lookup Item"): NOT_FOUND for an item the ILS does not know.
+	MemberItem(context.Context, *MemberItemRequest) (*ItemInformationResponse, error)
 	mustEmbedUnimplementedCirculationServer()
 }
 
@@ -368,6 +412,12 @@ func (UnimplementedCirculationServer) GetReplay(context.Context, *GetReplayReque
 }
 func (UnimplementedCirculationServer) PutReplay(context.Context, *ReplayEntry) (*PutReplayResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method PutReplay not implemented")
+}
+func (UnimplementedCirculationServer) MemberPatron(context.Context, *MemberPatronRequest) (*PatronInformationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MemberPatron not implemented")
+}
+func (UnimplementedCirculationServer) MemberItem(context.Context, *MemberItemRequest) (*ItemInformationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MemberItem not implemented")
 }
 func (UnimplementedCirculationServer) mustEmbedUnimplementedCirculationServer() {}
 func (UnimplementedCirculationServer) testEmbeddedByValue()                     {}
@@ -696,6 +746,42 @@ func _Circulation_PutReplay_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Circulation_MemberPatron_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MemberPatronRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CirculationServer).MemberPatron(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Circulation_MemberPatron_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CirculationServer).MemberPatron(ctx, req.(*MemberPatronRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Circulation_MemberItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MemberItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CirculationServer).MemberItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Circulation_MemberItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CirculationServer).MemberItem(ctx, req.(*MemberItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Circulation_ServiceDesc is the grpc.ServiceDesc for Circulation service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -770,6 +856,14 @@ var Circulation_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PutReplay",
 			Handler:    _Circulation_PutReplay_Handler,
+		},
+		{
+			MethodName: "MemberPatron",
+			Handler:    _Circulation_MemberPatron_Handler,
+		},
+		{
+			MethodName: "MemberItem",
+			Handler:    _Circulation_MemberItem_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
