@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,7 +24,8 @@ import (
 //
 // Buckets:
 //
-//	meta               "partitions" -> decimal count, fixed at creation
+//	meta               "partitions" -> decimal count, fixed at creation;
+//	                   "format" -> FormatVersion (format.go)
 //	ttl                key -> expiry (8 bytes, unix ns, big endian) + value
 //	ctr                key -> expiry (8) + count (8)
 //	p<N>/loans         loan id -> loan record (see entry.go)
@@ -43,14 +45,17 @@ var (
 	bTimerOf = []byte("timerOf")
 	bDedup   = []byte("dedup")
 	kParts   = []byte("partitions")
+	kFormat  = []byte("format")
 )
 
 type embedded struct {
 	db     *bolt.DB
+	path   string
 	n      int
 	closed atomic.Bool
 	stop   chan struct{}
 	wg     sync.WaitGroup
+	snap   *snapshotServer // nil when the snapshot socket is off or failed
 	now    func() time.Time
 }
 
@@ -61,16 +66,11 @@ func openEmbedded(ctx context.Context, o Options) (*embedded, error) {
 	if err := os.MkdirAll(filepath.Dir(o.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	// The lock timeout turns a second process on the same file into an
-	// error instead of a hang.
-	db, err := bolt.Open(o.Path, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := lockedOpen(o.Path)
 	if err != nil {
-		if errors.Is(err, bolterr.ErrTimeout) {
-			return nil, fmt.Errorf("%w: %s is locked by another process", ErrUnavailable, o.Path)
-		}
-		return nil, fmt.Errorf("state: open %s: %w", o.Path, err)
+		return nil, err
 	}
-	s := &embedded{db: db, n: o.Partitions, stop: make(chan struct{}), now: time.Now}
+	s := &embedded{db: db, path: o.Path, n: o.Partitions, stop: make(chan struct{}), now: time.Now}
 	if err := db.Update(s.initBuckets); err != nil {
 		db.Close()
 		return nil, err
@@ -79,9 +79,44 @@ func openEmbedded(ctx context.Context, o Options) (*embedded, error) {
 	if every <= 0 {
 		every = time.Minute
 	}
+	if !o.NoSnapshotSocket {
+		s.serveSnapshots(SnapshotSocket(o.Path))
+	}
 	s.wg.Add(1)
 	go s.sweeper(every)
 	return s, nil
+}
+
+// lockedOpen opens the bbolt file at path with its exclusive lock. The
+// lock timeout turns a second process on the same file into an error
+// instead of a hang. A file that Restore renamed over path while this call
+// waited for the lock of the old one is opened again, so the store that
+// ends up open is the one path names.
+func lockedOpen(path string) (*bolt.DB, error) {
+	for range 3 {
+		var file *os.File // the descriptor bbolt locks
+		openFile := func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			if file == nil {
+				file = f
+			}
+			return f, err
+		}
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, OpenFile: openFile})
+		if err != nil {
+			if errors.Is(err, bolterr.ErrTimeout) {
+				return nil, fmt.Errorf("%w: %s is locked by another process", ErrUnavailable, path)
+			}
+			return nil, fmt.Errorf("state: open %s: %w", path, err)
+		}
+		fi, err1 := os.Stat(path)
+		fo, err2 := file.Stat()
+		if err1 == nil && err2 == nil && os.SameFile(fi, fo) {
+			return db, nil
+		}
+		db.Close()
+	}
+	return nil, fmt.Errorf("%w: %s keeps being replaced while it is opened", ErrUnavailable, path)
 }
 
 func (s *embedded) initBuckets(tx *bolt.Tx) error {
@@ -91,10 +126,27 @@ func (s *embedded) initBuckets(tx *bolt.Tx) error {
 	}
 	if v := meta.Get(kParts); v != nil {
 		if string(v) != strconv.Itoa(s.n) {
-			return fmt.Errorf("%w: store was created with %s partitions, asked for %d", ErrInvalid, v, s.n)
+			return fmt.Errorf("%w: store was created with %s partitions, asked for %d", ErrInvalid, clip(v), s.n)
+		}
+		f, err := parseFormat(meta.Get(kFormat))
+		if err != nil {
+			return err
+		}
+		if err := checkFormat(s.path, f); err != nil {
+			return err
+		}
+		if f < FormatVersion {
+			for v := f; v < FormatVersion; v++ {
+				slog.Info("state: migrating the embedded store", "path", s.path, "from", v, "to", v+1, "step", formatMigrations[v])
+			}
 		}
 	} else if err := meta.Put(kParts, []byte(strconv.Itoa(s.n))); err != nil {
 		return err
+	}
+	if cur := []byte(strconv.Itoa(FormatVersion)); !bytes.Equal(meta.Get(kFormat), cur) {
+		if err := meta.Put(kFormat, cur); err != nil {
+			return err
+		}
 	}
 	for _, name := range [][]byte{bTTL, bCtr} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -458,5 +510,8 @@ func (s *embedded) Close() error {
 	}
 	close(s.stop)
 	s.wg.Wait()
+	if s.snap != nil {
+		s.snap.close()
+	}
 	return s.db.Close()
 }

@@ -29,13 +29,15 @@ func TestMain(m *testing.M) {
 }
 
 // liveGoroutines returns the stacks of goroutines other than this one and
-// testenv's process spawner, which lives for the whole test binary.
+// testenv's process spawner and os/signal's loop, which live for the whole
+// test binary.
 func liveGoroutines() []string {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "state.TestMain") || strings.Contains(g, "internal/testenv.spawn") {
+		// The fuzzing engine's signal.Notify loop lives for the process.
+		if strings.Contains(g, "state.TestMain") || strings.Contains(g, "internal/testenv.spawn") || strings.Contains(g, "os/signal.loop") {
 			continue
 		}
 		out = append(out, g)

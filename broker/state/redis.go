@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,7 +17,7 @@ import (
 // The redis driver works on a single node, Sentinel or Cluster through
 // go-redis's UniversalClient. Key layout (N is the partition):
 //
-//	illgw:meta                      hash: partitions (fixed on first open)
+//	illgw:meta                      hash: partitions (fixed on first open), format (format.go)
 //	{illgw:pN}:loan:<id>            hash: v (version), u (updated, unix ns), d (data)
 //	{illgw:pN}:ev:<id>              list: the loan's event entries (entry.go)
 //	{illgw:pN}:feed                 stream: id "<pos>-0", field e = event entry
@@ -49,6 +50,9 @@ var (
 	//go:embed lua/putifabsent.lua
 	putIfAbsentLua    string
 	putIfAbsentScript = redis.NewScript(putIfAbsentLua)
+	//go:embed lua/meta.lua
+	metaLua    string
+	metaScript = redis.NewScript(metaLua)
 	//go:embed lua/incr.lua
 	incrLua    string
 	incrScript = redis.NewScript(incrLua)
@@ -62,6 +66,7 @@ const (
 type redisStore struct {
 	w, r    redis.UniversalClient // writer (no retries) and reader
 	n       int
+	where   string        // addresses, for messages
 	timeout time.Duration // bound of one call: dial + write + read
 	now     func() time.Time
 	closed  atomic.Bool
@@ -98,7 +103,7 @@ func openRedis(ctx context.Context, o Options) (Store, error) {
 	}
 	s := &redisStore{
 		w: redis.NewUniversalClient(uo(-1)), r: redis.NewUniversalClient(uo(2)),
-		n: o.Partitions, timeout: o.DialTimeout + o.WriteTimeout + o.ReadTimeout, now: time.Now,
+		n: o.Partitions, where: strings.Join(o.Addrs, ","), timeout: o.DialTimeout + o.WriteTimeout + o.ReadTimeout, now: time.Now,
 	}
 	if err := s.initMeta(ctx); err != nil {
 		s.Close()
@@ -107,20 +112,37 @@ func openRedis(ctx context.Context, o Options) (Store, error) {
 	return s, nil
 }
 
-// initMeta records the partition count on first open and checks it after.
+// initMeta records the partition count and format on first open and
+// checks them after, migrating an older format (format.go).
 func (s *redisStore) initMeta(ctx context.Context) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	// HSETNX then HGET: both are idempotent, so the writer may be used.
-	if err := s.w.HSetNX(ctx, metaKey, "partitions", s.n).Err(); err != nil {
-		return s.wrap(err)
-	}
-	v, err := s.w.HGet(ctx, metaKey, "partitions").Result()
+	// The script only writes a missing hash, so it is safe on the writer.
+	reply, err := metaScript.Run(ctx, s.w, []string{metaKey}, s.n, FormatVersion).StringSlice()
 	if err != nil {
 		return s.wrap(err)
 	}
-	if v != strconv.Itoa(s.n) {
-		return fmt.Errorf("%w: store was created with %s partitions, asked for %d", ErrInvalid, v, s.n)
+	if len(reply) != 2 {
+		return fmt.Errorf("state: redis: bad meta reply of %d items", len(reply))
+	}
+	if reply[0] != strconv.Itoa(s.n) {
+		return fmt.Errorf("%w: store was created with %s partitions, asked for %d", ErrInvalid, clip([]byte(reply[0])), s.n)
+	}
+	f, err := parseFormat([]byte(reply[1]))
+	if err != nil {
+		return err
+	}
+	if err := checkFormat("redis "+s.where, f); err != nil {
+		return err
+	}
+	if f < FormatVersion {
+		for v := f; v < FormatVersion; v++ {
+			slog.Info("state: migrating the redis store", "addrs", s.where, "from", v, "to", v+1, "step", formatMigrations[v])
+		}
+		// HSET of the same value is idempotent: the writer may send it.
+		if err := s.w.HSet(ctx, metaKey, "format", FormatVersion).Err(); err != nil {
+			return s.wrap(err)
+		}
 	}
 	return nil
 }

@@ -172,6 +172,9 @@ type Options struct {
 	WriteTimeout       time.Duration // 0 means ReadTimeout
 	Partitions         int           // 0 means DefaultPartitions; fixed once the store exists
 	SweepInterval      time.Duration // embedded: expired-entry sweep period; 0 means 1m
+	// NoSnapshotSocket turns off the embedded store's snapshot socket
+	// (SnapshotSocket), and with it online backups.
+	NoSnapshotSocket bool
 }
 
 // Open opens the store the options name. It records the partition count on
