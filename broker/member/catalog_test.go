@@ -205,3 +205,49 @@ func TestCatalogSRUCredentials(t *testing.T) {
 		t.Fatalf("health %+v", h)
 	}
 }
+
+// A member backed by zebrasrv over the sample records: an ISBN search
+// finds one MARC-8 record, which comes back as the target sent it.
+func TestCatalogZebra(t *testing.T) {
+	zs := testenv.Zebra(t, "testdata/sample-marc.mrc")
+	r := newRegistry(t, Options{Members: []Config{catalogMember("SOUTH", zs.Addr+"/"+zs.Database, "", 5*time.Second)}})
+	cat := r.Member("SOUTH").Catalog()
+	res, err := cat.Search(context.Background(), SearchRequest{Query: pqf(t, "@attr 1=7 0839108826"), Max: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Hits != 1 || len(res.Records) != 1 {
+		t.Fatalf("ISBN search: %d hits, %d records; want 1 and 1", res.Hits, len(res.Records))
+	}
+	rec := res.Records[0]
+	if !rec.Syntax.Equal(z3950.OIDUSMARC) || len(rec.Data) < 24 || !bytes.Contains(rec.Data, []byte("0839108826")) {
+		t.Fatalf("record %q", rec.Data)
+	}
+	if rec.Data[9] != ' ' || cat.Charset() != "marc8" {
+		t.Fatalf("leader/09 %q, charset %s: want a MARC-8 record as configured", rec.Data[9], cat.Charset())
+	}
+	res, err = cat.Search(context.Background(), SearchRequest{Query: pqf(t, "@attr 1=4 computer"), Max: 100})
+	if err != nil || res.Hits < 2 || len(res.Records) != res.Hits {
+		t.Fatalf("title search: %v, %+v", err, res)
+	}
+}
+
+// Asking for OPAC records brings each record's holdings (call number,
+// availability) beside its MARC data, as yaz-ztest sends them.
+func TestCatalogOPACHoldings(t *testing.T) {
+	srv := testenv.YazZtest(t)
+	r := newRegistry(t, Options{Members: []Config{catalogMember("NORTH", srv.Addr+"/Default", "", 5*time.Second)}})
+	res, err := r.Member("NORTH").Catalog().Search(context.Background(), SearchRequest{Query: pqf(t, "@attr 1=4 3"), Max: 3, Syntax: z3950.OIDOPAC})
+	if err != nil || len(res.Records) != 3 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	for i, rec := range res.Records {
+		if !rec.Syntax.Equal(z3950.OIDOPAC) || len(rec.Data) < 24 || len(rec.Holdings) == 0 {
+			t.Fatalf("record %d: %+v", i, rec)
+		}
+		h := rec.Holdings[0]
+		if h.CallNumber == "" || len(h.Circulation) == 0 || !h.Circulation[0].AvailableNow {
+			t.Fatalf("record %d holdings %+v", i, h)
+		}
+	}
+}
