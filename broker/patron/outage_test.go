@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -183,7 +184,23 @@ func TestPoolHealth(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// Idle past CheckAfter: the root DSE is read before the connection is
+	// used again, on the same connection.
 	o.IdleTimeout = time.Hour
+	l1 := newLDAP(t, o)
+	if _, err := l1.Lookup(ctx, "p0001"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * o.CheckAfter)
+	if _, err := l1.Lookup(ctx, "p0003"); err != nil {
+		t.Fatal(err)
+	}
+	log := slapdLog(t, srv.Dir)
+	m := regexp.MustCompile(`(conn=\d+) op=\d+ SRCH base="" scope=0`).FindAllStringSubmatch(log, -1)
+	if len(m) != 1 || !strings.Contains(log, m[0][1]+` op=3 SRCH base="dc=example,dc=org"`) {
+		t.Fatalf("root DSE checks %v: want one, followed by the search on the same connection", m)
+	}
+
 	o.CheckAfter = time.Hour
 	l2 := newLDAP(t, o)
 	if _, err := l2.Lookup(ctx, "p0001"); err != nil {
