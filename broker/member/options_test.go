@@ -4,8 +4,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
 )
 
 func TestNewRefusesBadConfig(t *testing.T) {
@@ -135,6 +138,29 @@ func TestMetricsCalls(t *testing.T) {
 	for _, f := range fams {
 		if !strings.HasPrefix(f.GetName(), "illgw_") {
 			t.Errorf("metric %s lacks the illgw_ prefix", f.GetName())
+		}
+	}
+}
+
+func TestHealthProto(t *testing.T) {
+	flags := newMemFlags()
+	a := newRegistry(t, Options{Flags: flags, Instance: "A", Breaker: BreakerConfig{Failures: 1, OpenFor: time.Hour}})
+	b := newRegistry(t, Options{Flags: flags, Instance: "B", FlagRecheck: -1})
+	_ = a.Do(t.Context(), "NORTH", LDAP, (&counter{err: errDown}).call)
+	a.writer.wait()
+	pa := a.Health(t.Context())[0].Proto()
+	if p := pa.Protocols[0]; p.Protocol != illgwv1.Protocol_PROTOCOL_LDAP || p.Breaker != illgwv1.BreakerState_BREAKER_STATE_OPEN ||
+		p.OpenConsortiumWide || p.Failures != 1 || p.Requests != 1 || p.LastError == "" || p.LastErrorAt == nil || pa.Code != "NORTH" {
+		t.Fatalf("A: %v", pa)
+	}
+	pb := b.Health(t.Context())[0].Proto()
+	if p := pb.Protocols[0]; p.Breaker != illgwv1.BreakerState_BREAKER_STATE_CLOSED || !p.OpenConsortiumWide || p.LastErrorAt != nil {
+		t.Fatalf("B: %v", pb)
+	}
+	for p, want := range map[Protocol]illgwv1.Protocol{Z3950: illgwv1.Protocol_PROTOCOL_Z3950, SRU: illgwv1.Protocol_PROTOCOL_SRU,
+		NCIP: illgwv1.Protocol_PROTOCOL_NCIP, SIP2: illgwv1.Protocol_PROTOCOL_SIP2, "x": illgwv1.Protocol_PROTOCOL_UNSPECIFIED} {
+		if got := ProtoProtocol(p); got != want {
+			t.Errorf("%s -> %v", p, got)
 		}
 	}
 }
