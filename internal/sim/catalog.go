@@ -61,6 +61,7 @@ func (s *catalogSession) Fetch(ctx context.Context, f *z3950.FetchRequest) ([]z3
 		h.NucCode = s.m.Code
 		item := s.m.copyOfRaw(o.Bibliographic.Octets)
 		if item == "" {
+			h.Circulation = nil // no circulating copy of this record
 			continue
 		}
 		it, ok := s.m.Item(item)

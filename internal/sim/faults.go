@@ -141,6 +141,15 @@ func (l *faultListener) Addr() net.Addr {
 	return a
 }
 
+// cutAll closes every open connection.
+func (l *faultListener) cutAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		c.Conn.Close()
+	}
+}
+
 func (l *faultListener) current() Faults {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -59,6 +59,7 @@ type Member struct {
 	internal *sipmem.Session // staff session the NCIP responder acts through
 	catalog  *zmem.Database
 
+	ops       sync.Mutex // serialises state-changing NCIP calls
 	mu        sync.Mutex
 	itemIDs   []string         // every item ever created, in creation order
 	deleted   map[string]bool  // items removed by DeleteItem

@@ -30,7 +30,9 @@ var (
 	_ ncip.RenewItemHandler         = responder{}
 )
 
-// begin counts a state-changing call and refuses it while Failing.
+// begin counts a state-changing call and refuses it while Failing. The
+// caller holds m.ops for the whole call, so concurrent calls (a retry racing
+// its original) apply one at a time, as in an ILS's database transaction.
 func (r responder) begin(service, id string) error {
 	r.m.mu.Lock()
 	r.m.calls[CallKey{service, id}]++
@@ -241,6 +243,8 @@ func callNumber(rec *marc.Record) string {
 // item and changes nothing.
 func (r responder) AcceptItem(ctx context.Context, req *ncip.AcceptItem) (*ncip.AcceptItemResponse, error) {
 	const svc = "AcceptItem"
+	r.m.ops.Lock()
+	defer r.m.ops.Unlock()
 	if req.RequestID == nil || req.RequestID.Value == "" {
 		if err := r.check(); err != nil {
 			return nil, err
@@ -294,6 +298,8 @@ func (r responder) AcceptItem(ctx context.Context, req *ncip.AcceptItem) (*ncip.
 // the item to the user as a staff checkout would.
 func (r responder) CheckOutItem(ctx context.Context, req *ncip.CheckOutItem) (*ncip.CheckOutItemResponse, error) {
 	const svc = "CheckOutItem"
+	r.m.ops.Lock()
+	defer r.m.ops.Unlock()
 	if err := r.begin(svc, itemOf(req.ItemID)); err != nil {
 		return nil, err
 	}
@@ -323,6 +329,8 @@ func (r responder) CheckOutItem(ctx context.Context, req *ncip.CheckOutItem) (*n
 // CheckInItem answers NCIP 2.02 Part 1 "Check In Item".
 func (r responder) CheckInItem(ctx context.Context, req *ncip.CheckInItem) (*ncip.CheckInItemResponse, error) {
 	const svc = "CheckInItem"
+	r.m.ops.Lock()
+	defer r.m.ops.Unlock()
 	if err := r.begin(svc, itemOf(req.ItemID)); err != nil {
 		return nil, err
 	}
@@ -344,6 +352,8 @@ func (r responder) CheckInItem(ctx context.Context, req *ncip.CheckInItem) (*nci
 // from the ILS (SIP2 answers "Unknown item." for it from then on).
 func (r responder) DeleteItem(_ context.Context, req *ncip.DeleteItem) (*ncip.DeleteItemResponse, error) {
 	const svc = "DeleteItem"
+	r.m.ops.Lock()
+	defer r.m.ops.Unlock()
 	if err := r.begin(svc, itemOf(req.ItemID)); err != nil {
 		return nil, err
 	}
@@ -363,6 +373,8 @@ func (r responder) DeleteItem(_ context.Context, req *ncip.DeleteItem) (*ncip.De
 // record number or title).
 func (r responder) RequestItem(ctx context.Context, req *ncip.RequestItem) (*ncip.RequestItemResponse, error) {
 	const svc = "RequestItem"
+	r.m.ops.Lock()
+	defer r.m.ops.Unlock()
 	key := ""
 	switch {
 	case req.RequestID != nil:
@@ -423,6 +435,8 @@ func (r responder) RequestItem(ctx context.Context, req *ncip.RequestItem) (*nci
 // hold is removed.
 func (r responder) CancelRequestItem(ctx context.Context, req *ncip.CancelRequestItem) (*ncip.CancelRequestItemResponse, error) {
 	const svc = "CancelRequestItem"
+	r.m.ops.Lock()
+	defer r.m.ops.Unlock()
 	key := itemOf(req.ItemID)
 	if req.RequestID != nil {
 		key = req.RequestID.Value
@@ -462,6 +476,8 @@ func (r responder) CancelRequestItem(ctx context.Context, req *ncip.CancelReques
 // RenewItem answers NCIP 2.02 Part 1 "Renew Item".
 func (r responder) RenewItem(ctx context.Context, req *ncip.RenewItem) (*ncip.RenewItemResponse, error) {
 	const svc = "RenewItem"
+	r.m.ops.Lock()
+	defer r.m.ops.Unlock()
 	if err := r.begin(svc, itemOf(req.ItemID)); err != nil {
 		return nil, err
 	}

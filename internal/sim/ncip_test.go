@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,77 @@ func TestNCIPRequestByTitleRenewCancel(t *testing.T) {
 	_, err = cl.RequestItem(ctx, &ncip.RequestItem{UserID: &ncip.UserID{Value: BlockedPatron(m.Code)}, ItemIDs: []ncip.ItemID{*other}, RequestType: ncip.SV("Hold"), RequestScopeType: ncip.SV("Item")})
 	if problemOf(err) != ncip.ProblemUserBlocked {
 		t.Errorf("blocked patron's request: %v", err)
+	}
+}
+
+// TestNCIPConcurrentRetries: a call and its retries arriving together take
+// effect once, and every one is counted.
+func TestNCIPConcurrentRetries(t *testing.T) {
+	c := start(t, Options{Members: []string{"NORTH", "SOUTH"}})
+	ctx := ctxT(t)
+	m := c.Member("NORTH")
+	cl := ncipClient(m)
+	const n = 20
+	errs := make(chan error, 2*n)
+	for range n {
+		go func() {
+			_, err := cl.AcceptItem(ctx, &ncip.AcceptItem{RequestID: &ncip.RequestID{Value: "R7"}, RequestedActionType: ncip.SV("Hold For Pickup"), UserID: &ncip.UserID{Value: "N0001"}})
+			errs <- err
+		}()
+		go func() {
+			_, err := cl.CheckOutItem(ctx, &ncip.CheckOutItem{UserID: &ncip.UserID{Value: InstitutionalPatron("SOUTH")}, ItemID: &ncip.ItemID{Value: "NI0004"}})
+			errs <- err
+		}()
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if calls, eff := m.Calls("AcceptItem", "R7"), m.Effects("AcceptItem", "R7"); calls != n || eff != 1 {
+		t.Errorf("AcceptItem: %d calls, %d effects; want %d, 1", calls, eff, n)
+	}
+	if calls, eff := m.Calls("CheckOutItem", "NI0004"), m.Effects("CheckOutItem", "NI0004"); calls != n || eff != 1 {
+		t.Errorf("CheckOutItem: %d calls, %d effects; want %d, 1", calls, eff, n)
+	}
+	if it, _ := m.Item("NI0004"); it.Checkouts != 1 || it.Renewals != 0 {
+		t.Errorf("NI0004 after concurrent checkouts: %+v", it)
+	}
+	if ids := m.ItemIDs(); len(ids) != ItemsPerMember+1 {
+		t.Errorf("items after concurrent AcceptItem: %v", ids)
+	}
+}
+
+// TestStartOptions: fixed addresses are used; bad member lists are refused.
+func TestStartOptions(t *testing.T) {
+	addr := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().String()
+	}
+	a := Addrs{SIP2: addr(), NCIP: addr(), Z3950: addr()}
+	c := start(t, Options{Members: []string{"WEST"}, Addrs: map[string]Addrs{"WEST": a}})
+	m := c.Member("west")
+	if m == nil || m.SIP2Addr != a.SIP2 || m.NCIPURL != "http://"+a.NCIP+"/ncip" || m.Z3950Addr != a.Z3950 {
+		t.Errorf("member %+v, want addresses %+v", m, a)
+	}
+	if len(m.Records) != 24 {
+		t.Errorf("a lone member holds %d records, want all 24", len(m.Records))
+	}
+	if _, ok := m.Patron("W0001"); !ok {
+		t.Error("no W0001")
+	}
+	for _, bad := range [][]string{{"NORTH", "north"}, {""}} {
+		if c, err := Start(ctxT(t), Options{Members: bad}); err == nil {
+			c.Close()
+			t.Errorf("Start(%q) succeeded", bad)
+		}
+	}
+	if c, err := Start(ctxT(t), Options{Members: []string{"NORTH"}, Addrs: map[string]Addrs{"NORTH": {SIP2: a.SIP2}}}); err == nil {
+		c.Close()
+		t.Error("Start on a busy port succeeded")
 	}
 }

@@ -178,7 +178,8 @@ func (c *Consortium) run(serve func() error) {
 }
 
 // Close stops every server, cutting open connections after a grace of one
-// second, and waits for their goroutines.
+// second (an HTTP connection that never sent a request would otherwise
+// outlive it), and waits for the servers' goroutines.
 func (c *Consortium) Close() error {
 	var errs []error
 	c.once.Do(func() {
@@ -193,6 +194,7 @@ func (c *Consortium) Close() error {
 			for _, l := range m.listeners {
 				if l != nil {
 					l.Close()
+					l.cutAll() // connections still open after the grace
 				}
 			}
 		}
