@@ -181,3 +181,39 @@ func TestFailing(t *testing.T) {
 		t.Errorf("checkout after recovery: %q", r)
 	}
 }
+
+// TestCloseWhileDown: a consortium closes promptly with members refused or
+// black-holed and a connection hanging in the black hole; TestMain checks
+// that nothing is left running.
+func TestCloseWhileDown(t *testing.T) {
+	c, err := Start(ctxT(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Member("NORTH").SetFaults(Faults{Down: Refused}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Member("SOUTH").SetFaults(Faults{Down: BlackHole, Latency: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", c.Member("SOUTH").SIP2Addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("9300CNgw|COgwpass|CPSOUTH|\r"))
+	if err := c.Member("EAST").SetFaults(Faults{Latency: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	slow := dialSIP(t, c.Member("EAST").SIP2Addr)
+	slow.c.Write([]byte("9300CNgw|COgwpass|CPEAST|\r")) // its answer waits a minute
+	time.Sleep(100 * time.Millisecond)
+	began := time.Now()
+	c.Close()
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	if err := c.Member("EAST").SetFaults(Faults{}); err == nil {
+		t.Error("SetFaults after Close succeeded")
+	}
+}
