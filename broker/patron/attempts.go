@@ -27,25 +27,40 @@ func (a attempts) off() bool { return a.o.Max < 0 }
 // begin reserves one PIN check for id before it is made: it reports
 // locked when a lock is set, or when the count, incremented now, passes
 // Max (parallel attempts beyond the limit are refused, not checked). n is
-// the count including this attempt, for fail. A reserved check that ends
-// without an answer (directory unavailable) stays counted until the
-// window ends.
+// the count including this attempt, for fail. The lock is read again after
+// the increment: an attempt that raced with the one setting the lock (and
+// resetting the count) would otherwise count from zero. A reserved check
+// that ends without an answer (directory unavailable) stays counted until
+// the window ends.
 func (a attempts) begin(ctx context.Context, id string) (n int64, locked bool, err error) {
 	if a.off() {
 		return 0, false, nil
 	}
-	_, err = a.store.GetTTL(ctx, lockKey(id))
-	switch {
-	case err == nil:
-		return 0, true, nil
-	case !errors.Is(err, state.ErrNotFound):
-		return 0, false, fmt.Errorf("%w: attempt store: %w", ErrUnavailable, err)
+	if locked, err := a.isLocked(ctx, id); err != nil || locked {
+		return 0, locked, err
 	}
 	n, err = a.store.Incr(ctx, failKey(id), a.o.Window)
 	if err != nil {
 		return 0, false, fmt.Errorf("%w: attempt store: %w", ErrUnavailable, err)
 	}
-	return n, n > int64(a.o.Max), nil
+	if n > int64(a.o.Max) {
+		return n, true, nil
+	}
+	if locked, err := a.isLocked(ctx, id); err != nil || locked {
+		return 0, locked, err
+	}
+	return n, false, nil
+}
+
+func (a attempts) isLocked(ctx context.Context, id string) (bool, error) {
+	_, err := a.store.GetTTL(ctx, lockKey(id))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, state.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: attempt store: %w", ErrUnavailable, err)
 }
 
 // fail records that the check counted as n was a wrong PIN and reports
