@@ -99,7 +99,7 @@ func TestRatioBelowThresholdStaysClosed(t *testing.T) {
 // The ratio counts only the rolling window: failures older than it no
 // longer count.
 func TestRatioWindowRolls(t *testing.T) {
-	window := 600 * time.Millisecond
+	window := time.Second
 	r := newRegistry(t, Options{Breaker: BreakerConfig{Failures: 100, Ratio: 0.5, MinRequests: 10, Window: window, OpenFor: time.Hour}})
 	ok, fail := &counter{}, &counter{err: errDown}
 	for range 9 {
