@@ -38,6 +38,11 @@ commands:
   check-config -config FILE   validate a configuration file and exit
   hash-password               read a password on stdin, print its bcrypt hash
                               for terminals[].password_hash
+  backup -config FILE -o PATH copy the embedded store, also while it runs
+  restore -config FILE -i PATH
+                              put a backup back (the gateway must be stopped)
+  state export|import -config FILE -o|-i PATH
+                              move all state between the embedded store and Redis
   version                     print the version and exit
 
 Run "illgw <command> -h" for a command's flags.
@@ -59,6 +64,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdCheckConfig(args[1:], stdout, stderr)
 	case "hash-password":
 		return cmdHashPassword(args[1:], stdin, stdout, stderr)
+	case "backup":
+		return cmdBackup(args[1:], stdout, stderr)
+	case "restore":
+		return cmdRestore(args[1:], stdout, stderr)
+	case "state":
+		return cmdState(args[1:], stdout, stderr)
 	case "version":
 		v, c := buildVersion()
 		fmt.Fprintf(stdout, "illgw %s (commit %s, %s)\n", v, c, runtime.Version())
