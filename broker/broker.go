@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/illgw/illgw/broker/member"
 	"github.com/illgw/illgw/broker/state"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
 )
@@ -19,6 +20,10 @@ type Member struct {
 	Protocols []illgwv1.Protocol // outbound protocols configured for it
 	Lends     bool
 	Borrows   bool
+	// Patrons is where the member's patrons are authenticated; Directory
+	// is the directory when it is PatronsLDAP.
+	Patrons   PatronSource
+	Directory PatronDirectory
 }
 
 // Options configure a Broker. The broker never reads the config file: the
@@ -39,6 +44,15 @@ type Options struct {
 	Now func() time.Time
 	// PingTimeout bounds the store Ping of Members.Health; 0 means 2s.
 	PingTimeout time.Duration
+	// Registry holds the outbound clients and breakers of the members
+	// (broker/member); the Circulation service routes through it. Nil
+	// leaves circulation without any member ILS (FAILED_PRECONDITION).
+	Registry *member.Registry
+	// Terminals are the self-check kiosk accounts.
+	Terminals []Terminal
+	// ReplayTTL is how long a terminal's SIP2 replay entry lives in the
+	// store; 0 means DefaultReplayTTL.
+	ReplayTTL time.Duration
 }
 
 // Broker implements the gateway's four gRPC services over the state store.
@@ -52,6 +66,9 @@ type Broker struct {
 	log       *slog.Logger
 	now       func() time.Time
 	pingWait  time.Duration
+	registry  *member.Registry
+	terminals map[string]*Terminal
+	replayTTL time.Duration
 }
 
 // New returns a Broker for the given options. It copies the member list, so
@@ -66,6 +83,16 @@ func New(opts Options) *Broker {
 		log:       opts.Logger,
 		now:       opts.Now,
 		pingWait:  opts.PingTimeout,
+		registry:  opts.Registry,
+		terminals: make(map[string]*Terminal, len(opts.Terminals)),
+		replayTTL: opts.ReplayTTL,
+	}
+	for _, t := range opts.Terminals {
+		t.AllowedCIDRs = slices.Clone(t.AllowedCIDRs)
+		b.terminals[t.Login] = &t
+	}
+	if b.replayTTL <= 0 {
+		b.replayTTL = DefaultReplayTTL
 	}
 	for i := range b.members {
 		b.byCode[b.members[i].Code] = &b.members[i]
@@ -89,7 +116,7 @@ func New(opts Options) *Broker {
 // s. Call it before s.Serve.
 func (b *Broker) Register(s grpc.ServiceRegistrar) {
 	illgwv1.RegisterCatalogServer(s, catalogService{})
-	illgwv1.RegisterCirculationServer(s, circulationService{})
+	illgwv1.RegisterCirculationServer(s, &circulation{b: b})
 	illgwv1.RegisterLoansServer(s, &loansService{b: b})
 	illgwv1.RegisterMembersServer(s, &membersService{b: b})
 }

@@ -306,8 +306,6 @@ func TestUnimplementedNamesItsIssue(t *testing.T) {
 	ctx := ctxT(t)
 	_, err := illgwv1.NewCatalogClient(f.conn).Search(ctx, &illgwv1.SearchRequest{})
 	wantCode(t, err, codes.Unimplemented, "issue 5")
-	_, err = illgwv1.NewCirculationClient(f.conn).Checkout(ctx, &illgwv1.CheckoutRequest{})
-	wantCode(t, err, codes.Unimplemented, "issue 6")
 	_, err = f.loans.Act(ctx, &illgwv1.ActRequest{})
 	wantCode(t, err, codes.Unimplemented, "issue 8")
 }

@@ -17,7 +17,6 @@ func notYet(method, issue string) error {
 
 const (
 	issueCatalog = "issue 5 (federated search)"
-	issueCirc    = "issue 6 (SIP2 circulation)"
 	issueLoans   = "issue 8 (interlibrary loans end to end)"
 )
 
@@ -40,57 +39,4 @@ func (catalogService) Scan(context.Context, *illgwv1.ScanRequest) (*illgwv1.Scan
 
 func (catalogService) Sort(context.Context, *illgwv1.SortRequest) (*illgwv1.SortResponse, error) {
 	return nil, notYet("Catalog.Sort", issueCatalog)
-}
-
-// circulationService is the Circulation service until issue 6 lands.
-type circulationService struct {
-	illgwv1.UnimplementedCirculationServer
-}
-
-func (circulationService) Login(context.Context, *illgwv1.LoginRequest) (*illgwv1.LoginResponse, error) {
-	return nil, notYet("Circulation.Login", issueCirc)
-}
-
-func (circulationService) Status(context.Context, *illgwv1.StatusRequest) (*illgwv1.StatusResponse, error) {
-	return nil, notYet("Circulation.Status", issueCirc)
-}
-
-func (circulationService) PatronStatus(context.Context, *illgwv1.PatronStatusRequest) (*illgwv1.PatronStatusResponse, error) {
-	return nil, notYet("Circulation.PatronStatus", issueCirc)
-}
-
-func (circulationService) PatronInformation(context.Context, *illgwv1.PatronInformationRequest) (*illgwv1.PatronInformationResponse, error) {
-	return nil, notYet("Circulation.PatronInformation", issueCirc)
-}
-
-func (circulationService) Checkout(context.Context, *illgwv1.CheckoutRequest) (*illgwv1.CheckoutResponse, error) {
-	return nil, notYet("Circulation.Checkout", issueCirc)
-}
-
-func (circulationService) Checkin(context.Context, *illgwv1.CheckinRequest) (*illgwv1.CheckinResponse, error) {
-	return nil, notYet("Circulation.Checkin", issueCirc)
-}
-
-func (circulationService) Renew(context.Context, *illgwv1.RenewRequest) (*illgwv1.RenewResponse, error) {
-	return nil, notYet("Circulation.Renew", issueCirc)
-}
-
-func (circulationService) RenewAll(context.Context, *illgwv1.RenewAllRequest) (*illgwv1.RenewAllResponse, error) {
-	return nil, notYet("Circulation.RenewAll", issueCirc)
-}
-
-func (circulationService) ItemInformation(context.Context, *illgwv1.ItemInformationRequest) (*illgwv1.ItemInformationResponse, error) {
-	return nil, notYet("Circulation.ItemInformation", issueCirc)
-}
-
-func (circulationService) FeePaid(context.Context, *illgwv1.FeePaidRequest) (*illgwv1.FeePaidResponse, error) {
-	return nil, notYet("Circulation.FeePaid", issueCirc)
-}
-
-func (circulationService) Hold(context.Context, *illgwv1.HoldRequest) (*illgwv1.HoldResponse, error) {
-	return nil, notYet("Circulation.Hold", issueCirc)
-}
-
-func (circulationService) EndSession(context.Context, *illgwv1.EndSessionRequest) (*illgwv1.EndSessionResponse, error) {
-	return nil, notYet("Circulation.EndSession", issueCirc)
 }
