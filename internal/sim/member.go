@@ -80,10 +80,12 @@ type CallKey struct{ Service, ID string }
 
 // newMember builds the model: fixture patrons and items, the terminal
 // account the gateway logs in with, and the catalogue slice.
-func newMember(code string, recs []*marc.Record, idx []int, others []string, login, password string) (*Member, error) {
+func newMember(code, name string, recs []*marc.Record, idx []int, others []string, login, password string) (*Member, error) {
 	m := &Member{Code: code, ils: sipmem.New(), deleted: map[string]bool{}, itemRec: map[string]int{},
 		requests: map[string]*hold{}, calls: map[CallKey]int{}, effects: map[CallKey]int{}}
-	name := strings.ToUpper(code[:1]) + strings.ToLower(code[1:]) + " Library"
+	if name == "" {
+		name = strings.ToUpper(code[:1]) + strings.ToLower(code[1:]) + " Library"
+	}
 	m.ils.AddAccount(sipmem.Account{Login: login, PasswordHash: sipmem.HashPassword(password, 4), Institution: code, LibraryName: name})
 	staff := randomSecret()
 	m.ils.AddAccount(sipmem.Account{Login: "sim-staff", PasswordHash: sipmem.HashPassword(staff, 4), Institution: code, LibraryName: name})

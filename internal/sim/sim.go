@@ -29,6 +29,9 @@ type Options struct {
 	// Addrs fixes a member's listen addresses, by member code; a missing
 	// member or an empty address gets a free port on 127.0.0.1.
 	Addrs map[string]Addrs
+	// Names are the libraries' names (SIP2 AM), by member code. A missing
+	// one is "<Code> Library" ("North Library").
+	Names map[string]string
 	// SIP2Login and SIP2Password are the terminal account the gateway logs
 	// in to each member's ACS with. "" means "gw" and "gwpass".
 	SIP2Login, SIP2Password string
@@ -109,7 +112,7 @@ func Start(ctx context.Context, opts Options) (_ *Consortium, err error) {
 				others = append(others, o)
 			}
 		}
-		m, err := newMember(code, recs, holdings[code], others, login, password)
+		m, err := newMember(code, opts.Names[code], recs, holdings[code], others, login, password)
 		if err != nil {
 			return nil, err
 		}

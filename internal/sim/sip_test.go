@@ -139,9 +139,9 @@ func TestSIP2Transcript(t *testing.T) {
 // TestSIP2WrongPasswordAndStatusBeforeLogin: a wrong terminal password is
 // refused; an SC status before login is answered.
 func TestSIP2WrongPasswordAndStatusBeforeLogin(t *testing.T) {
-	c := start(t, Options{Members: []string{"NORTH"}, SIP2Password: "secret2"})
+	c := start(t, Options{Members: []string{"NORTH"}, SIP2Password: "secret2", Names: map[string]string{"NORTH": "North City Library"}})
 	s := dialSIP(t, c.Members[0].SIP2Addr)
-	if r := s.do("9900302.00"); !strings.HasPrefix(r, "98Y") {
+	if r := s.do("9900302.00"); !strings.HasPrefix(r, "98Y") || !strings.Contains(r, "|AMNorth City Library|") || !strings.Contains(r, "AONORTH|") {
 		t.Errorf("99 before login: %q", r)
 	}
 	if r := s.do("9300CNgw|COgwpass|CPNORTH|"); r != "940" {
