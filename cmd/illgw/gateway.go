@@ -25,8 +25,11 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/illgw/illgw/broker"
+	"github.com/illgw/illgw/broker/member"
+	"github.com/illgw/illgw/broker/patron"
 	"github.com/illgw/illgw/broker/state"
 	"github.com/illgw/illgw/config"
+	"github.com/illgw/illgw/sip2"
 )
 
 // shutdownBudget is how long a SIGTERM may take in all: in-flight requests
@@ -48,6 +51,14 @@ type gateway struct {
 	health  *health.Server
 	mux     *http.ServeMux
 	servers []*http.Server
+
+	// Circulation (issue 6): the member registry and patron directories the
+	// broker calls out through, the in-process gRPC path the adapters use,
+	// and the SIP2 servers (plain and TLS).
+	registry *member.Registry
+	dirs     map[string]*patron.LDAP
+	loop     *loopback
+	sip2     []*sip2.Server
 
 	// waitFor are further conditions /healthz requires, each returning nil
 	// once its part is up: the simulated members of the demo register here
@@ -82,6 +93,11 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 			for _, ln := range listeners {
 				ln.Close()
 			}
+			if g.loop != nil {
+				g.loop.cc.Close()
+				g.loop.srv.Stop()
+			}
+			g.closeMembers()
 			if g.store != nil {
 				g.store.Close()
 			}
@@ -100,13 +116,30 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	if err != nil {
 		return nil, fmt.Errorf("state store (%s): %w", cfg.State.Driver, err)
 	}
-	b := broker.New(brokerOptions(cfg, g.store, log))
+	mm, err := member.NewMetrics(g.metrics.reg)
+	if err != nil {
+		return nil, fmt.Errorf("member metrics: %w", err)
+	}
+	if g.registry, err = member.New(registryOptions(cfg, g.store, log, mm)); err != nil {
+		return nil, fmt.Errorf("members: %w", err)
+	}
+	if g.dirs, err = directories(cfg, g.store, log); err != nil {
+		return nil, err
+	}
+	bo := brokerOptions(cfg, g.store, log)
+	circulationOptions(&bo, cfg, g.registry, g.dirs)
+	b := broker.New(bo)
 
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(g.metrics.unary, logUnary(log)),
 		grpc.ChainStreamInterceptor(g.metrics.stream),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(4 << 20),
+	}
+	// The in-process adapters reach the broker without TLS on an
+	// in-memory connection, through the same interceptors.
+	if g.loop, err = newLoopback(b, opts...); err != nil {
+		return nil, fmt.Errorf("loopback broker connection: %w", err)
 	}
 	if grpcCreds != nil {
 		opts = append(opts, grpc.Creds(grpcCreds))
@@ -153,9 +186,26 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		}
 		httpsLn = tls.NewListener(ln, tc)
 	}
+	sipPlain, sipTLS, err := sip2Servers(cfg, g.loop.cc, log)
+	if err != nil {
+		return nil, err
+	}
+	var sipLns []net.Listener
+	for _, fe := range []struct {
+		name, addr string
+		srv        *sip2.Server
+	}{{"sip2", cfg.Listen.SIP2, sipPlain}, {"sip2-tls", cfg.TLS.SIP2.Listen, sipTLS}} {
+		if fe.srv == nil {
+			continue
+		}
+		ln, err := bind(fe.name, fe.addr)
+		if err != nil {
+			return nil, err
+		}
+		sipLns = append(sipLns, ln)
+		g.sip2 = append(g.sip2, fe.srv)
+	}
 	for _, fe := range []struct{ name, addr, issue string }{
-		{"sip2", cfg.Listen.SIP2, "issue 6"},
-		{"sip2-tls", cfg.TLS.SIP2.Listen, "issue 6"},
 		{"z3950", cfg.Listen.Z3950, "issue 5"},
 	} {
 		if fe.addr != "" {
@@ -163,8 +213,13 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		}
 	}
 
+	g.serve("grpc-loopback", func() error { return g.loop.srv.Serve(g.loop.ln) })
 	if grpcLn != nil {
 		g.serve("grpc", func() error { return g.grpc.Serve(grpcLn) })
+	}
+	for i, ln := range sipLns {
+		srv := g.sip2[i]
+		g.serve("sip2", func() error { return srv.Serve(ln) })
 	}
 	for _, ln := range []net.Listener{httpLn, httpsLn} {
 		if ln == nil {
@@ -184,7 +239,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	for _, name := range broker.ServiceNames {
 		g.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
-	log.Info("illgw started", "version", version, "commit", commit, "state", cfg.State.Driver, "grpc", g.addrs["grpc"], "http", g.addrs["http"], "grpc_tls", grpcCreds != nil)
+	log.Info("illgw started", "version", version, "commit", commit, "state", cfg.State.Driver, "grpc", g.addrs["grpc"], "http", g.addrs["http"], "grpc_tls", grpcCreds != nil,
+		"sip2", g.addrs["sip2"], "sip2_tls", g.addrs["sip2-tls"])
 	return g, nil
 }
 
@@ -249,6 +305,8 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 func (g *gateway) shutdown(ctx context.Context) error {
 	g.stopping.Store(true)
 	g.health.Shutdown()
+	// SIP2 first: its in-flight requests need the broker to finish.
+	g.stopCirculation(ctx)
 	var wg sync.WaitGroup
 	for _, srv := range g.servers {
 		wg.Go(func() {
@@ -271,6 +329,7 @@ func (g *gateway) shutdown(ctx context.Context) error {
 	})
 	wg.Wait()
 	g.wg.Wait()
+	g.closeMembers()
 	return g.store.Close()
 }
 

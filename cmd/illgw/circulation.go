@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/illgw/illgw/broker"
+	"github.com/illgw/illgw/broker/member"
+	"github.com/illgw/illgw/broker/patron"
+	"github.com/illgw/illgw/broker/state"
+	"github.com/illgw/illgw/config"
+	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
+	"github.com/illgw/illgw/sip2"
+	"github.com/illgw/illgw/sip2/adapter"
+)
+
+// registryOptions maps members: and breaker: onto the member registry's
+// options: one breaker per member and protocol, open flags shared through
+// the state store.
+func registryOptions(cfg *config.Config, store state.Store, log *slog.Logger, m *member.Metrics) member.Options {
+	b := cfg.Breaker
+	o := member.Options{
+		Breaker: member.BreakerConfig{Failures: b.Failures, Ratio: b.Ratio, MinRequests: b.MinRequests,
+			Window: b.Window, OpenFor: b.OpenFor, Probes: b.Probes},
+		Flags:   store,
+		Metrics: m,
+		Logger:  log,
+	}
+	for i := range cfg.Members {
+		cm := &cfg.Members[i]
+		mc := member.Config{Code: cm.Code, Name: cm.Name,
+			Lending: member.Lending{Lends: cm.Lends(), Borrows: cm.Borrows(), InstitutionalPatron: cm.Lending.InstitutionalPatron}}
+		if c := cm.Catalog; c != nil {
+			mc.Catalog = &member.CatalogConfig{Z3950: c.Z3950, SRU: c.SRU, Charset: c.Charset, Timeout: c.Timeout,
+				User: c.User, Password: c.Password.Value}
+		}
+		if n := cm.NCIP; n != nil {
+			mc.NCIP = &member.NCIPConfig{URL: n.URL, Agency: n.Agency, Timeout: n.Timeout, Secret: n.Secret.Value,
+				UnqualifiedVersion: n.UnqualifiedVersion, ContentType: n.ContentType, ApplicationProfile: n.ApplicationProfile}
+		}
+		if s := cm.SIP2; s != nil {
+			mc.SIP2 = &member.SIP2Config{Addr: s.Addr, Login: s.Login, Password: s.Password.Value, Institution: s.Institution,
+				Location: s.Location, Charset: s.Charset, Timeout: s.Timeout, Pool: s.Pool}
+			if s.TLS {
+				mc.SIP2.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+			}
+		}
+		if l := cm.Patrons.LDAP; l != nil {
+			mc.LDAP = &member.LDAPConfig{Timeout: l.Timeout, Secrets: []string{l.Password.Value}}
+		}
+		o.Members = append(o.Members, mc)
+	}
+	return o
+}
+
+// directories opens an LDAP authenticator for every member whose patrons
+// are checked against a directory (members[].patrons.ldap), keyed by code.
+func directories(cfg *config.Config, store state.Store, log *slog.Logger) (map[string]*patron.LDAP, error) {
+	out := map[string]*patron.LDAP{}
+	for i := range cfg.Members {
+		cm := &cfg.Members[i]
+		l := cm.Patrons.LDAP
+		if l == nil {
+			continue
+		}
+		b := cfg.Breaker
+		d, err := patron.NewLDAP(patron.LDAPOptions{
+			Member: cm.Code, URL: l.URL, StartTLS: l.StartTLS, BindDN: l.BindDN, BindPassword: l.Password.Value,
+			BaseDN: l.BaseDN, Filter: l.Filter, CompareAttr: l.CompareAttr, Timeout: l.Timeout, CacheTTL: l.CacheTTL,
+			Attrs: patron.Attributes{Name: l.Attrs.Name, Email: l.Attrs.Email, Expiry: l.Attrs.Expiry, Blocked: l.Attrs.Blocked, Type: l.Attrs.Type},
+			Breaker: patron.BreakerOptions{Failures: b.Failures, Ratio: b.Ratio, MinRequests: b.MinRequests,
+				Window: b.Window, OpenFor: b.OpenFor, Probes: b.Probes},
+			Store: store, Logger: log,
+		})
+		if err != nil {
+			for _, d := range out {
+				d.Close()
+			}
+			return nil, fmt.Errorf("members %s patrons.ldap: %w", cm.Code, err)
+		}
+		out[cm.Code] = d
+	}
+	return out, nil
+}
+
+// circulationOptions adds the terminals, the registry and each member's
+// patron source to the broker's options.
+func circulationOptions(o *broker.Options, cfg *config.Config, reg *member.Registry, dirs map[string]*patron.LDAP) {
+	o.Registry = reg
+	for i := range cfg.Terminals {
+		t := &cfg.Terminals[i]
+		o.Terminals = append(o.Terminals, broker.Terminal{Login: t.Login, PasswordHash: t.PasswordHash, Member: t.Member,
+			Charset: t.Charset, AllowedCIDRs: t.Prefixes(), MaxConnections: t.MaxConnections})
+	}
+	for i := range o.Members {
+		cm, ok := cfg.Member(o.Members[i].Code)
+		if !ok {
+			continue
+		}
+		switch {
+		case cm.Patrons.LDAP != nil:
+			o.Members[i].Patrons = broker.PatronsLDAP
+			if d := dirs[cm.Code]; d != nil {
+				o.Members[i].Directory = d
+			}
+		case cm.Patrons.NCIP:
+			o.Members[i].Patrons = broker.PatronsNCIP
+		}
+	}
+}
+
+// loopback is the in-process path from the protocol adapters to the
+// broker: a gRPC server without transport security on an in-memory
+// listener, with the same interceptors (metrics, logs) as the public one.
+type loopback struct {
+	srv *grpc.Server
+	ln  *bufconn.Listener
+	cc  *grpc.ClientConn
+}
+
+func newLoopback(b *broker.Broker, opts ...grpc.ServerOption) (*loopback, error) {
+	l := &loopback{srv: grpc.NewServer(opts...), ln: bufconn.Listen(1 << 20)}
+	b.Register(l.srv)
+	cc, err := grpc.NewClient("passthrough:///illgw-loopback",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return l.ln.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	l.cc = cc
+	return l, nil
+}
+
+// sip2Servers builds the SIP2 server of listen.sip2 and, with tls.sip2, the
+// TLS one: both serve the sip2/adapter Backend over the broker connection
+// cc, with the limits of the sip2: section and the replay store in the
+// broker's state store.
+func sip2Servers(cfg *config.Config, cc grpc.ClientConnInterface, log *slog.Logger) (plain, secure *sip2.Server, err error) {
+	client := illgwv1.NewCirculationClient(cc)
+	mk := func() *sip2.Server {
+		s := cfg.SIP2
+		return &sip2.Server{
+			Backend:         &adapter.Backend{Client: client},
+			ReplayStore:     &adapter.ReplayStore{Client: client},
+			LoginTimeout:    s.LoginTimeout,
+			IdleTimeout:     s.IdleTimeout,
+			MaxMessage:      s.MaxMessage,
+			MaxConnections:  s.MaxConnections,
+			MaxPerIP:        s.MaxPerIP,
+			MatchTerminator: true,
+			Logger:          log,
+		}
+	}
+	if cfg.Listen.SIP2 != "" {
+		plain = mk()
+	}
+	if t := cfg.TLS.SIP2; t.Listen != "" {
+		tc, err := serverTLS(t)
+		if err != nil {
+			return nil, nil, fmt.Errorf("tls.sip2: %w", err)
+		}
+		secure = mk()
+		secure.TLSConfig = tc
+	}
+	return plain, secure, nil
+}
+
+// stopCirculation shuts the SIP2 servers down (in-flight requests finish
+// until ctx ends), then the loopback broker connection and the outbound
+// clients.
+func (g *gateway) stopCirculation(ctx context.Context) {
+	for _, s := range g.sip2 {
+		if err := s.Shutdown(ctx); err != nil && !errors.Is(err, sip2.ErrServerClosed) {
+			g.log.Warn("sip2: in-flight requests cut at the shutdown deadline", "err", err)
+		}
+	}
+	if g.loop != nil {
+		g.loop.cc.Close()
+		g.loop.srv.Stop()
+	}
+}
+
+// closeMembers closes the registry and directories once nothing calls them.
+func (g *gateway) closeMembers() {
+	if g.registry != nil {
+		g.registry.Close()
+	}
+	for _, d := range g.dirs {
+		d.Close()
+	}
+}

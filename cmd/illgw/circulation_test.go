@@ -1,0 +1,431 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/illgw/illgw/config"
+	"github.com/illgw/illgw/sip2"
+	"github.com/illgw/illgw/sip2/memory"
+)
+
+// The end-to-end SIP2 tests run the gateway in this process (start, as
+// `illgw serve` does) with a sip2/memory ACS as NORTH's ILS, and drive it
+// over real sockets with raw SIP2 bytes. Fixtures are DESIGN.md's demo
+// ones: kiosk1/kiosk1pass at NORTH, N0001 (PIN 1234) in good standing,
+// N0002 blocked, items NI0001..NI0010.
+
+// ils is a member library's SIP2 ACS that can be stopped and started again
+// on the same address, keeping its data.
+type ils struct {
+	t    *testing.T
+	b    *memory.Backend
+	addr string
+	srv  *sip2.Server
+}
+
+func northILS(t *testing.T) *ils {
+	b := memory.New()
+	b.AddAccount(memory.Account{Login: "gw", PasswordHash: memory.HashPassword("gwpass", 4), Institution: "NORTH", LibraryName: "North City Library"})
+	b.AddPatron(memory.Patron{ID: "N0001", PIN: "1234", Name: "Ada Lovelace", Email: "ada@example.org"})
+	b.AddPatron(memory.Patron{ID: "N0002", PIN: "1234", Name: "Blocked Bob", Status: sip2.ChargeDenied})
+	for i := 1; i <= 10; i++ {
+		b.AddItem(memory.Item{ID: fmt.Sprintf("NI%04d", i), Title: fmt.Sprintf("Title %d", i), Owner: "NORTH", Location: "MAIN", MediaType: sip2.MediaBook})
+	}
+	l := &ils{t: t, b: b, addr: addr(t)}
+	l.start()
+	t.Cleanup(l.stop)
+	return l
+}
+
+func (l *ils) start() {
+	l.t.Helper()
+	var ln net.Listener
+	var err error
+	for range 50 { // the port may linger a moment after stop
+		if ln, err = net.Listen("tcp", l.addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.srv = &sip2.Server{Backend: l.b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	go l.srv.Serve(ln)
+}
+
+func (l *ils) stop() {
+	if l.srv != nil {
+		l.srv.Close()
+		l.srv = nil
+	}
+}
+
+// circConfig is a gateway configuration with NORTH's ILS at ilsAddr.
+func circConfig(t *testing.T, ilsAddr, extra string) *config.Config {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte("kiosk1pass"), config.PasswordCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	y := fmt.Sprintf(`listen: {sip2: %s, z3950: %s, http: %s, grpc: %s}
+state: {driver: embedded, path: %s}
+members:
+  - code: NORTH
+    name: North City Library
+    sip2: {addr: %s, login: gw, password: {value: gwpass}, institution: NORTH, timeout: 2s}
+    patrons: {sip2: true}
+terminals:
+  - {login: kiosk1, password_hash: %q, member: NORTH}
+breaker: {failures: 2, open_for: 500ms, probes: 1}
+log: {level: debug}
+%s`, addr(t), addr(t), addr(t), addr(t), filepath.Join(dir, "illgw.db"), ilsAddr, hash, extra)
+	cfg, err := config.Parse([]byte(y), "circ.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// startGateway runs the gateway until the test ends; its logs, at debug
+// level, go to the returned buffer.
+func startGateway(t *testing.T, cfg *config.Config) (*gateway, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	g, err := start(context.Background(), cfg, newLogger(config.Log{Level: "debug"}, logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+		defer cancel()
+		if err := g.shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return g, logs
+}
+
+// kiosk is a self-check terminal speaking raw SIP2 with error detection.
+type kiosk struct {
+	t     *testing.T
+	nc    net.Conn
+	r     *sip2.Reader
+	codec sip2.Codec
+	seq   int
+}
+
+func dialKiosk(t *testing.T, addr string, tc *tls.Config) *kiosk {
+	t.Helper()
+	var nc net.Conn
+	var err error
+	if tc != nil {
+		nc, err = tls.Dial("tcp", addr, tc)
+	} else {
+		nc, err = net.Dial("tcp", addr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return &kiosk{t: t, nc: nc, r: sip2.NewReader(nc, 0), codec: sip2.Codec{Charset: sip2.UTF8}}
+}
+
+// send writes m with the next sequence number and returns its bytes.
+func (k *kiosk) send(m sip2.Message) []byte {
+	k.t.Helper()
+	b := k.codec.Encode(m, k.seq)
+	k.seq = (k.seq + 1) % 10
+	k.sendRaw(b)
+	return b
+}
+
+func (k *kiosk) sendRaw(b []byte) {
+	k.t.Helper()
+	k.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := k.nc.Write(append(append([]byte(nil), b...), '\r')); err != nil {
+		k.t.Fatal(err)
+	}
+}
+
+// read returns the next response and its bytes.
+func (k *kiosk) read() (sip2.Message, []byte) {
+	k.t.Helper()
+	k.nc.SetReadDeadline(time.Now().Add(15 * time.Second))
+	raw, err := k.r.ReadMessage()
+	if err != nil {
+		k.t.Fatalf("reading a response: %v", err)
+	}
+	p, err := k.codec.Decode(raw)
+	if err != nil {
+		k.t.Fatalf("decoding %q: %v", raw, err)
+	}
+	if !p.Checked {
+		k.t.Fatalf("response without a verified checksum: %q", raw)
+	}
+	return p.Message, raw
+}
+
+func do[R sip2.Message](k *kiosk, m sip2.Message) R {
+	k.t.Helper()
+	k.send(m)
+	resp, raw := k.read()
+	r, ok := resp.(R)
+	if !ok {
+		k.t.Fatalf("%s answered with %q", m.Code(), raw)
+	}
+	return r
+}
+
+func (k *kiosk) login(user, pass string) bool {
+	k.t.Helper()
+	return do[*sip2.LoginResponse](k, &sip2.Login{LoginUserID: user, LoginPassword: pass, LocationCode: "MAIN"}).OK
+}
+
+func TestSIP2ThroughTheGateway(t *testing.T) {
+	north := northILS(t)
+	cfg := circConfig(t, north.addr, "")
+	g, logs := startGateway(t, cfg)
+	k := dialKiosk(t, g.addrs["sip2"], nil)
+
+	// Some kiosks send 99 before logging in; it is answered.
+	if st := do[*sip2.ACSStatus](k, &sip2.SCStatus{}); !sip2.Supports(st.SupportedMessages, sip2.CodeLogin) {
+		t.Errorf("98 before login: BX %q", st.SupportedMessages)
+	}
+	if k.login("kiosk1", "wrong") {
+		t.Fatal("a wrong terminal password logged in")
+	}
+	if !k.login("kiosk1", "kiosk1pass") {
+		t.Fatal("kiosk1/kiosk1pass refused")
+	}
+	st := do[*sip2.ACSStatus](k, &sip2.SCStatus{ProtocolVersion: "2.00"})
+	if !st.Online || st.InstitutionID != "NORTH" || st.LibraryName != "North City Library" {
+		t.Errorf("98: online %v institution %q library %q", st.Online, st.InstitutionID, st.LibraryName)
+	}
+	for _, code := range []string{"23", "63", "11", "09", "17", "29", "65", "37", "15", "35", "01", "25", "19"} {
+		if !sip2.Supports(st.SupportedMessages, code) {
+			t.Errorf("BX %q does not list %s", st.SupportedMessages, code)
+		}
+	}
+
+	pi := do[*sip2.PatronInformationResponse](k, &sip2.PatronInformation{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", Summary: "          "})
+	if pi.ValidPatron != sip2.Yes || pi.ValidPatronPassword != sip2.Yes || pi.PersonalName != "Ada Lovelace" ||
+		pi.ChargedItemsCount != 0 || pi.HoldItemsCount != 0 || pi.PatronStatus.String()[0] != ' ' || pi.InstitutionID != "NORTH" {
+		t.Errorf("64 for N0001: %+v", pi)
+	}
+	bad := do[*sip2.PatronInformationResponse](k, &sip2.PatronInformation{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "9999"})
+	if bad.ValidPatron != sip2.Yes || bad.ValidPatronPassword != sip2.No {
+		t.Errorf("64 with a wrong PIN: BL %c CQ %c", bad.ValidPatron, bad.ValidPatronPassword)
+	}
+	ps := do[*sip2.PatronStatusResponse](k, &sip2.PatronStatusRequest{InstitutionID: "NORTH", PatronID: "N0002", PatronPassword: "1234"})
+	if ps.PatronStatus.String()[0] != 'Y' || ps.ValidPatron != sip2.Yes || ps.PersonalName != "Blocked Bob" {
+		t.Errorf("24 for blocked N0002: status %q BL %c name %q", ps.PatronStatus, ps.ValidPatron, ps.PersonalName)
+	}
+
+	co := do[*sip2.CheckoutResponse](k, &sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0001"})
+	if !co.OK || co.ItemID != "NI0001" || co.TitleID != "Title 1" || co.DueDate == "" || co.PatronID != "N0001" {
+		t.Errorf("12: %+v", co)
+	}
+	blocked := do[*sip2.CheckoutResponse](k, &sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0002", PatronPassword: "1234", ItemID: "NI0002"})
+	if blocked.OK || len(blocked.ScreenMessage) == 0 {
+		t.Errorf("12 for blocked N0002: ok %v AF %q", blocked.OK, blocked.ScreenMessage)
+	}
+	if ii := do[*sip2.ItemInformationResponse](k, &sip2.ItemInformation{InstitutionID: "NORTH", ItemID: "NI0001"}); ii.CirculationStatus != sip2.CirculationCharged || ii.TitleID != "Title 1" {
+		t.Errorf("18 for a charged item: status %q title %q", ii.CirculationStatus, ii.TitleID)
+	}
+	if ii := do[*sip2.ItemInformationResponse](k, &sip2.ItemInformation{InstitutionID: "NORTH", ItemID: "NI0005"}); ii.CirculationStatus != sip2.CirculationAvailable {
+		t.Errorf("18 for an available item: status %q", ii.CirculationStatus)
+	}
+	pi = do[*sip2.PatronInformationResponse](k, &sip2.PatronInformation{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", Summary: "  Y       "})
+	if pi.ChargedItemsCount != 1 || len(pi.ChargedItems) != 1 || pi.ChargedItems[0] != "NI0001" {
+		t.Errorf("64 after a checkout: charged %d %q", pi.ChargedItemsCount, pi.ChargedItems)
+	}
+	if rn := do[*sip2.RenewResponse](k, &sip2.Renew{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0001"}); !rn.OK || rn.DueDate == "" {
+		t.Errorf("30: %+v", rn)
+	}
+	if ra := do[*sip2.RenewAllResponse](k, &sip2.RenewAll{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234"}); !ra.OK || ra.RenewedCount != 1 || len(ra.RenewedItems) != 1 || ra.RenewedItems[0] != "NI0001" {
+		t.Errorf("66: %+v", ra)
+	}
+	if fp := do[*sip2.FeePaidResponse](k, &sip2.FeePaid{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", FeeType: sip2.FeeOverdue, PaymentType: sip2.PaymentCash, CurrencyType: "USD", FeeAmount: "1.00", TransactionID: "T77"}); fp.PatronID != "N0001" || fp.TransactionID != "T77" {
+		t.Errorf("38: %+v", fp)
+	}
+	if h := do[*sip2.HoldResponse](k, &sip2.Hold{HoldMode: '+', InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0003"}); !h.OK || h.ItemID != "NI0003" {
+		t.Errorf("16: %+v", h)
+	}
+	if ci := do[*sip2.CheckinResponse](k, &sip2.Checkin{InstitutionID: "NORTH", ItemID: "NI0001", CurrentLocation: "MAIN"}); !ci.OK || ci.ItemID != "NI0001" {
+		t.Errorf("10: %+v", ci)
+	}
+	if ii := do[*sip2.ItemInformationResponse](k, &sip2.ItemInformation{InstitutionID: "NORTH", ItemID: "NI0001"}); ii.CirculationStatus != sip2.CirculationAvailable {
+		t.Errorf("18 after checkin: status %q", ii.CirculationStatus)
+	}
+	if su := do[*sip2.ItemStatusUpdateResponse](k, &sip2.ItemStatusUpdate{InstitutionID: "NORTH", ItemID: "NI0004", ItemProperties: "fragile"}); !su.ItemPropertiesOK {
+		t.Errorf("20: %+v", su)
+	}
+	if it, _ := north.b.Item("NI0004"); it.Properties != "fragile" {
+		t.Errorf("item properties at the ILS: %q", it.Properties)
+	}
+	if bp := do[*sip2.PatronStatusResponse](k, &sip2.BlockPatron{InstitutionID: "NORTH", PatronID: "N0001", BlockedCardMessage: "card retained"}); bp.PatronStatus.String()[0] != 'Y' {
+		t.Errorf("24 after 01: status %q", bp.PatronStatus)
+	}
+	if pe := do[*sip2.PatronEnableResponse](k, &sip2.PatronEnable{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234"}); pe.PatronStatus.String()[0] != ' ' || pe.ValidPatron != sip2.Yes {
+		t.Errorf("26: status %q BL %c", pe.PatronStatus, pe.ValidPatron)
+	}
+	if es := do[*sip2.EndSessionResponse](k, &sip2.EndPatronSession{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234"}); !es.EndSession || es.PatronID != "N0001" {
+		t.Errorf("36: %+v", es)
+	}
+	checkNoSecrets(t, logs.String())
+}
+
+// checkNoSecrets fails when a terminal password, the ILS login password or
+// a patron PIN reached the gateway's logs (debug level included).
+func checkNoSecrets(t *testing.T, logs string) {
+	t.Helper()
+	if !strings.Contains(logs, "sip2: received") {
+		t.Error("debug logs do not show the SIP2 traffic; the secret check would prove nothing")
+	}
+	for _, secret := range []string{"kiosk1pass", "gwpass", "AD1234", "AD9999", "=1234 ", "\"1234\"", "pin=", "password="} {
+		if strings.Contains(logs, secret) {
+			i := strings.Index(logs, secret)
+			t.Errorf("logs carry %q: …%s…", secret, logs[max(0, i-200):min(len(logs), i+100)])
+		}
+	}
+}
+
+// TestSIP2RetryIsNotChargedTwice: a kiosk whose checkout response is lost
+// reconnects and sends the same bytes again; the stored response answers
+// and the ILS charges the item once.
+func TestSIP2RetryIsNotChargedTwice(t *testing.T) {
+	north := northILS(t)
+	g, _ := startGateway(t, circConfig(t, north.addr, ""))
+	k := dialKiosk(t, g.addrs["sip2"], nil)
+	if !k.login("kiosk1", "kiosk1pass") {
+		t.Fatal("login refused")
+	}
+	raw := k.send(&sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0007"})
+	// The response is lost: the kiosk gives up on the connection.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if it, _ := north.b.Item("NI0007"); it.ChargedTo == "N0001" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	k.nc.Close()
+
+	k2 := dialKiosk(t, g.addrs["sip2"], nil)
+	if !k2.login("kiosk1", "kiosk1pass") {
+		t.Fatal("login refused")
+	}
+	var first []byte
+	for i := range 2 {
+		k2.sendRaw(raw)
+		m, b := k2.read()
+		co, ok := m.(*sip2.CheckoutResponse)
+		if !ok || !co.OK || co.ItemID != "NI0007" {
+			t.Fatalf("retry %d answered %q", i, b)
+		}
+		if first == nil {
+			first = b
+		} else if string(b) != string(first) {
+			t.Errorf("second retry answered differently:\n%q\n%q", first, b)
+		}
+	}
+	it, _ := north.b.Item("NI0007")
+	if it.Checkouts != 1 || it.Renewals != 0 || it.ChargedTo != "N0001" {
+		t.Errorf("the ILS saw checkouts %d renewals %d (want 1, 0)", it.Checkouts, it.Renewals)
+	}
+	// A new request (next sequence number) runs as usual.
+	if co := do[*sip2.CheckoutResponse](k2, &sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0008"}); !co.OK {
+		t.Errorf("next checkout: %+v", co)
+	}
+}
+
+// TestSIP2MemberDown: with NORTH's ILS stopped the ACS status says on-line
+// N with a screen message and a checkout is refused with a clear message;
+// when the ILS returns, the status goes back on-line.
+func TestSIP2MemberDown(t *testing.T) {
+	north := northILS(t)
+	g, _ := startGateway(t, circConfig(t, north.addr, ""))
+	k := dialKiosk(t, g.addrs["sip2"], nil)
+	if !k.login("kiosk1", "kiosk1pass") {
+		t.Fatal("login refused")
+	}
+	if st := do[*sip2.ACSStatus](k, &sip2.SCStatus{}); !st.Online {
+		t.Fatal("off-line before the ILS stopped")
+	}
+	north.stop()
+	st := do[*sip2.ACSStatus](k, &sip2.SCStatus{})
+	if st.Online || len(st.ScreenMessage) == 0 || !strings.Contains(st.ScreenMessage[0], "not available") {
+		t.Errorf("98 with the ILS down: online %v AF %q", st.Online, st.ScreenMessage)
+	}
+	co := do[*sip2.CheckoutResponse](k, &sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0001"})
+	if co.OK || len(co.ScreenMessage) == 0 || !strings.Contains(co.ScreenMessage[0], "library system") {
+		t.Errorf("12 with the ILS down: ok %v AF %q", co.OK, co.ScreenMessage)
+	}
+	// By now the breaker is open: the answer comes at once.
+	start := time.Now()
+	if st := do[*sip2.ACSStatus](k, &sip2.SCStatus{}); st.Online {
+		t.Error("on-line with the breaker open")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("status with the breaker open took %v", d)
+	}
+	north.start()
+	deadline := time.Now().Add(15 * time.Second)
+	for !do[*sip2.ACSStatus](k, &sip2.SCStatus{}).Online {
+		if time.Now().After(deadline) {
+			t.Fatal("still off-line 15s after the ILS came back")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if co := do[*sip2.CheckoutResponse](k, &sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0001"}); !co.OK {
+		t.Errorf("12 after recovery: %+v", co)
+	}
+}
+
+// TestSIP2OverTLS: tls.sip2 serves the same SIP2 over TLS 1.2+ with a
+// certificate from a test CA.
+func TestSIP2OverTLS(t *testing.T) {
+	north := northILS(t)
+	dir := t.TempDir()
+	ca := newCA(t, "illgw test CA")
+	cert, key := ca.issue(t, "127.0.0.1", true)
+	certFile, keyFile := writeFile(t, dir, "sip2.crt", cert), writeFile(t, dir, "sip2.key", key)
+	tlsAddr := addr(t)
+	g, logs := startGateway(t, circConfig(t, north.addr, fmt.Sprintf("tls: {sip2: {listen: %s, cert: %s, key: %s}}\n", tlsAddr, certFile, keyFile)))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.pem)
+	k := dialKiosk(t, g.addrs["sip2-tls"], &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
+	if !k.login("kiosk1", "kiosk1pass") {
+		t.Fatal("login over TLS refused")
+	}
+	pi := do[*sip2.PatronInformationResponse](k, &sip2.PatronInformation{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234"})
+	if pi.ValidPatron != sip2.Yes || pi.ValidPatronPassword != sip2.Yes {
+		t.Errorf("64 over TLS: BL %c CQ %c", pi.ValidPatron, pi.ValidPatronPassword)
+	}
+	// A client that trusts another CA does not get through.
+	other := x509.NewCertPool()
+	other.AppendCertsFromPEM(newCA(t, "other CA").pem)
+	if c, err := tls.Dial("tcp", g.addrs["sip2-tls"], &tls.Config{RootCAs: other, ServerName: "127.0.0.1"}); err == nil {
+		c.Close()
+		t.Error("TLS handshake succeeded with an untrusted certificate")
+	}
+	checkNoSecrets(t, logs.String())
+}
