@@ -79,9 +79,10 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 // every one accepts connections, so the gateway's /healthz (which the
 // gateway answers only after this) never reports up before its members.
 func startMembers(cfg *config.Config, log *slog.Logger) (*sim.Consortium, error) {
-	opts := sim.Options{Logger: log.With("part", "sim")}
+	opts := sim.Options{Logger: log.With("part", "sim"), Names: map[string]string{}}
 	for _, m := range cfg.Members {
 		opts.Members = append(opts.Members, m.Code)
+		opts.Names[m.Code] = m.Name
 		if m.SIP2 != nil && opts.SIP2Password == "" {
 			opts.SIP2Login, opts.SIP2Password = m.SIP2.Login, m.SIP2.Password.Value
 		}
