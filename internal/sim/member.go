@@ -32,10 +32,16 @@ func Prefix(code string) string {
 	return code[:1]
 }
 
-// GoodPatron, BlockedPatron and ItemID name a member's fixtures: N0001,
-// N0002 and NI0001.. at NORTH.
-func GoodPatron(code string) string    { return Prefix(code) + "0001" }
+// GoodPatron is a member's patron in good standing with no loans at start:
+// N0001 at NORTH (DESIGN.md "Demo fixtures").
+func GoodPatron(code string) string { return Prefix(code) + "0001" }
+
+// BlockedPatron is a member's blocked patron, charge privileges denied (the
+// first character of the SIP2 patron status is Y): N0002 at NORTH.
 func BlockedPatron(code string) string { return Prefix(code) + "0002" }
+
+// ItemID is the barcode of a member's n-th fixture item (1-based): NI0001
+// at NORTH.
 func ItemID(code string, n int) string { return fmt.Sprintf("%sI%04d", Prefix(code), n) }
 
 // InstitutionalPatron is the patron a lender charges a member's borrowed
