@@ -285,4 +285,3 @@ func idemBase(key string) string {
 	}
 	return "act:" + key
 }
-

@@ -34,7 +34,9 @@ type CreateRequest struct {
 }
 
 func (q *CreateRequest) check(e *Engine) error {
-	bad := func(format string, a ...any) error { return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...)) }
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	}
 	m, ok := e.members[q.Requester]
 	switch {
 	case !ok:
