@@ -15,7 +15,8 @@
 // The fixtures are DESIGN.md's "Demo fixtures": members NORTH, SOUTH and
 // EAST; at NORTH patrons N0001 (PIN 1234, good standing) and N0002 (PIN 1234,
 // charge privileges denied), items NI0001..NI0010 (available); SOUTH and EAST
-// follow the same pattern with S and E prefixes. Each member also knows the
+// follow the same pattern with S and E prefixes. N0003 (PIN 1234) owes one
+// overdue fine of 2.50, for Fee Paid. Each member also knows the
 // other members' institutional patrons (ILL-NORTH, ILL-SOUTH, ILL-EAST), the
 // borrowers that interlibrary loans are charged to at a lender.
 //

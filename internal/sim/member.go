@@ -40,6 +40,10 @@ func GoodPatron(code string) string { return Prefix(code) + "0001" }
 // first character of the SIP2 patron status is Y): N0002 at NORTH.
 func BlockedPatron(code string) string { return Prefix(code) + "0002" }
 
+// FinedPatron is a member's patron who owes one overdue fine of 2.50 and
+// may still borrow: N0003 at NORTH (for Fee Paid).
+func FinedPatron(code string) string { return Prefix(code) + "0003" }
+
 // ItemID is the barcode of a member's n-th fixture item (1-based): NI0001
 // at NORTH.
 func ItemID(code string, n int) string { return fmt.Sprintf("%sI%04d", Prefix(code), n) }
@@ -103,6 +107,8 @@ func newMember(code, name string, recs []*marc.Record, idx []int, others []strin
 
 	m.ils.AddPatron(sipmem.Patron{ID: GoodPatron(code), PIN: PatronPIN, Name: "Good Standing, " + code, Email: strings.ToLower(GoodPatron(code)) + "@example.org"})
 	m.ils.AddPatron(sipmem.Patron{ID: BlockedPatron(code), PIN: PatronPIN, Name: "Blocked, " + code, Status: sip2.ChargeDenied})
+	m.ils.AddPatron(sipmem.Patron{ID: FinedPatron(code), PIN: PatronPIN, Name: "Owes a Fine, " + code,
+		Fines: []sipmem.Fine{{ID: code + "-FINE-1", Amount: 250, Type: sip2.FeeOverdue}}})
 	for _, o := range others {
 		m.ils.AddPatron(sipmem.Patron{ID: InstitutionalPatron(o), PIN: "", Name: "Interlibrary loan: " + o})
 	}

@@ -151,3 +151,28 @@ func TestSIP2WrongPasswordAndStatusBeforeLogin(t *testing.T) {
 		t.Errorf("login: %q", r)
 	}
 }
+
+// TestSIP2Fine: the fined patron's 64 counts one fine item and the amount;
+// paying it clears both.
+func TestSIP2Fine(t *testing.T) {
+	c := start(t, Options{Members: []string{"SOUTH"}})
+	s := dialSIP(t, c.Members[0].SIP2Addr)
+	s.do("9300CNgw|COgwpass|CPSOUTH|")
+	r := s.do("63001" + sipDate + "   Y      AOSOUTH|AAS0003|AD1234|")
+	if counts := r[37:61]; counts != "000000000000000100000000" {
+		t.Errorf("64 counts %q, want one fine item (%s)", counts, r)
+	}
+	if v, _ := field(r[61:], "BV"); v != "2.50" {
+		t.Errorf("fee amount %q (%s)", v, r)
+	}
+	if !strings.HasPrefix(r, "64"+strings.Repeat(" ", 14)) {
+		t.Errorf("the fined patron is blocked: %q", r)
+	}
+	if r := s.do("37" + sipDate + "0400USDBV2.50|AOSOUTH|AAS0003|AD1234|"); !strings.HasPrefix(r, "38Y") {
+		t.Fatalf("fee paid: %q", r)
+	}
+	r = s.do("63001" + sipDate + "          AOSOUTH|AAS0003|AD1234|")
+	if counts := r[37:61]; counts != strings.Repeat("0", 24) {
+		t.Errorf("64 counts after paying %q", counts)
+	}
+}
