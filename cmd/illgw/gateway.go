@@ -154,6 +154,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	g.mux.HandleFunc("GET /healthz", g.healthz)
 	g.mux.HandleFunc("GET /readyz", g.readyz)
 	g.mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
+	g.mountNCIP(g.loop.cc)
 
 	bind := func(name, addr string) (net.Listener, error) {
 		ln, err := net.Listen("tcp", addr)
