@@ -87,38 +87,6 @@ func openEmbedded(ctx context.Context, o Options) (*embedded, error) {
 	return s, nil
 }
 
-// lockedOpen opens the bbolt file at path with its exclusive lock. The
-// lock timeout turns a second process on the same file into an error
-// instead of a hang. A file that Restore renamed over path while this call
-// waited for the lock of the old one is opened again, so the store that
-// ends up open is the one path names.
-func lockedOpen(path string) (*bolt.DB, error) {
-	for range 3 {
-		var file *os.File // the descriptor bbolt locks
-		openFile := func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			f, err := os.OpenFile(name, flag, perm)
-			if file == nil {
-				file = f
-			}
-			return f, err
-		}
-		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, OpenFile: openFile})
-		if err != nil {
-			if errors.Is(err, bolterr.ErrTimeout) {
-				return nil, fmt.Errorf("%w: %s is locked by another process", ErrUnavailable, path)
-			}
-			return nil, fmt.Errorf("state: open %s: %w", path, err)
-		}
-		fi, err1 := os.Stat(path)
-		fo, err2 := file.Stat()
-		if err1 == nil && err2 == nil && os.SameFile(fi, fo) {
-			return db, nil
-		}
-		db.Close()
-	}
-	return nil, fmt.Errorf("%w: %s keeps being replaced while it is opened", ErrUnavailable, path)
-}
-
 func (s *embedded) initBuckets(tx *bolt.Tx) error {
 	meta, err := tx.CreateBucketIfNotExists(bMeta)
 	if err != nil {

@@ -156,3 +156,40 @@ func TestRestore(t *testing.T) {
 		t.Fatalf("a loan written after the snapshot is in the restored store: %v", err)
 	}
 }
+
+// TestBackupHostileReplies: Backup reads the snapshot socket's reply with
+// limits; a lying or broken peer gives an error, never a hang, a panic or
+// an allocation of the size it claims.
+func TestBackupHostileReplies(t *testing.T) {
+	for name, tc := range map[string]struct{ reply, want string }{
+		"long header":     {strings.Repeat("A", 4096), "longer than"},
+		"refused":         {"ERR another snapshot is in progress\n", "refused the snapshot: another snapshot"},
+		"garbage":         {"HTTP/1.0 200 OK\n", "not understood"},
+		"negative size":   {"OK -5 1 4\n", "bad size"},
+		"newer format":    {"OK 10 99 4\n0123456789", "store format 99"},
+		"cut short":       {"OK 1000000000000 1 4\nonly this", "cut after 9 of 1000000000000"},
+		"closed silently": {"", "EOF"},
+	} {
+		path := filepath.Join(t.TempDir(), "illgw.db")
+		ln, err := net.Listen("unix", SnapshotSocket(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, len(snapshotRequest))
+			c.Read(buf)
+			c.Write([]byte(tc.reply))
+			c.Close()
+		}()
+		var out bytes.Buffer
+		_, online, err := Backup(context.Background(), path, &out)
+		ln.Close()
+		if err == nil || !online || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: online %v, %v; want an error with %q", name, online, err, tc.want)
+		}
+	}
+}
