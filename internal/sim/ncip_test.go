@@ -333,3 +333,23 @@ func TestStartOptions(t *testing.T) {
 		t.Error("Start on a busy port succeeded")
 	}
 }
+
+// TestNCIPPartners: with partners configured, a request without the shared
+// secret is refused with Agency Authentication Failed.
+func TestNCIPPartners(t *testing.T) {
+	c := start(t, Options{Members: []string{"EAST"}, NCIPPartners: map[string]string{"ILLGW": "s3cret"}})
+	ctx := ctxT(t)
+	cl := ncipClient(c.Members[0])
+	req := &ncip.LookupUser{UserID: &ncip.UserID{Value: "E0001"}}
+	if _, err := cl.LookupUser(ctx, req); problemOf(err) != ncip.ProblemAgencyAuthenticationFailed {
+		t.Errorf("without the secret: %v", err)
+	}
+	cl.Secret = "wrong"
+	if _, err := cl.LookupUser(ctx, req); problemOf(err) != ncip.ProblemAgencyAuthenticationFailed {
+		t.Errorf("with a wrong secret: %v", err)
+	}
+	cl.Secret = "s3cret"
+	if r, err := cl.LookupUser(ctx, req); err != nil || r.UserID.Value != "E0001" {
+		t.Errorf("with the secret: %v, %v", r, err)
+	}
+}
