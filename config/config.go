@@ -24,6 +24,7 @@ type Config struct {
 	Breaker   Breaker             `yaml:"breaker"`
 	Log       Log                 `yaml:"log"`
 	SIP2      SIP2                `yaml:"sip2"`
+	NCIP      NCIPGateway         `yaml:"ncip"`
 
 	// File is the path the configuration was loaded from, for messages.
 	File string `yaml:"-"`
@@ -78,6 +79,17 @@ type State struct {
 	ReadTimeout  time.Duration `yaml:"read_timeout"`  // default 1s
 	WriteTimeout time.Duration `yaml:"write_timeout"` // default 1s
 	Partitions   int           `yaml:"partitions"`    // default 16; fixed for the life of a store
+
+	// Cluster forces Redis Cluster mode with a single seed address (several
+	// addresses without MasterName are a Cluster anyway).
+	Cluster bool `yaml:"cluster"`
+	// SentinelUsername and SentinelPassword authenticate to the Sentinels
+	// themselves (Sentinel only; Username and Password are the master's).
+	SentinelUsername string `yaml:"sentinel_username"`
+	SentinelPassword Secret `yaml:"sentinel_password"`
+	// SweepInterval is how often the embedded store deletes expired
+	// entries (search cache, result sets, flags); default 1m.
+	SweepInterval time.Duration `yaml:"sweep_interval"`
 }
 
 // Search configures federated catalogue search.
@@ -157,6 +169,31 @@ type LDAP struct {
 	// attribute instead of binding as the patron's entry.
 	CompareAttr string        `yaml:"compare_attribute"`
 	CacheTTL    time.Duration `yaml:"cache_ttl" config:"zero-off"` // positive lookups; 0 (default) is off
+
+	// CAFile is a PEM bundle of the CAs that sign the directory's
+	// certificate, for ldaps:// and StartTLS; empty means the system roots.
+	CAFile string `yaml:"ca_file"`
+	// Attempts limits wrong PINs per patron.
+	Attempts LDAPAttempts `yaml:"attempts"`
+	// Pool configures the connections kept to the directory.
+	Pool LDAPPool `yaml:"pool"`
+}
+
+// LDAPAttempts limits wrong PINs per patron across every gateway instance
+// (counted in the state store): Max wrong PINs within Window lock the
+// patron for LockFor. Max 0 turns the limit off.
+type LDAPAttempts struct {
+	Max     int           `yaml:"max"`      // default 5; 0 is off
+	Window  time.Duration `yaml:"window"`   // fixed window from the first wrong PIN; default 15m
+	LockFor time.Duration `yaml:"lock_for"` // default 15m
+}
+
+// LDAPPool configures the connections kept to a directory (one pool for
+// searches as the service account, one for PIN binds).
+type LDAPPool struct {
+	Size        int           `yaml:"size"`         // open connections per pool; default 4
+	IdleTimeout time.Duration `yaml:"idle_timeout"` // idle connections are closed after it; default 5m
+	CheckAfter  time.Duration `yaml:"check_after"`  // an idle connection is checked before reuse after it; default 30s
 }
 
 // LDAPAttrs maps directory attributes to patron fields.
@@ -216,6 +253,17 @@ type Breaker struct {
 	Window      time.Duration `yaml:"window"`       // rolling window; default 30s
 	OpenFor     time.Duration `yaml:"open_for"`     // default 20s
 	Probes      uint32        `yaml:"probes"`       // half-open probes; default 2
+
+	// MaxConcurrent caps calls in flight per member and protocol; a call
+	// beyond it fails at once (the member counts as busy). Default 64.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// FlagTimeout bounds each read or write of the consortium-wide open
+	// flag in the state store; a slow store never holds a call up longer.
+	// Default 200ms.
+	FlagTimeout time.Duration `yaml:"flag_timeout"`
+	// FlagRecheck is how long a flag read is trusted before the store is
+	// asked again. Default 500ms.
+	FlagRecheck time.Duration `yaml:"flag_recheck"`
 }
 
 // Log configures structured logging.
@@ -231,6 +279,14 @@ type SIP2 struct {
 	MaxMessage     int           `yaml:"max_message"`     // bytes; default 4096
 	MaxConnections int           `yaml:"max_connections"` // overall; default 1024
 	MaxPerIP       int           `yaml:"max_per_ip"`      // default 16
+}
+
+// NCIPGateway is the gateway's own NCIP identity.
+type NCIPGateway struct {
+	// Agency is the gateway's agency id: the FromAgencyId of its calls to
+	// members' ILSes and the agency part of the request ids it makes
+	// (NCIP 2.02 Part 1 §"InitiationHeader"). Default ILLGW.
+	Agency string `yaml:"agency"`
 }
 
 // Secret is a value that may be given inline (value), by environment

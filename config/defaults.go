@@ -10,6 +10,9 @@ const (
 	DefaultGRPCAddr  = "127.0.0.1:50051"
 )
 
+// DefaultAgency is the gateway's own NCIP agency id (ncip.agency).
+const DefaultAgency = "ILLGW"
+
 // Default returns a configuration with every default applied and no
 // members: the gateway it describes listens on loopback only and keeps its
 // state in ./var/illgw.db. Load starts from it, so a key left out of the
@@ -23,12 +26,13 @@ func Default() *Config {
 			GRPC:  DefaultGRPCAddr,
 		},
 		State: State{
-			Driver:       "embedded",
-			Path:         "./var/illgw.db",
-			DialTimeout:  2 * time.Second,
-			ReadTimeout:  time.Second,
-			WriteTimeout: time.Second,
-			Partitions:   16,
+			Driver:        "embedded",
+			Path:          "./var/illgw.db",
+			DialTimeout:   2 * time.Second,
+			ReadTimeout:   time.Second,
+			WriteTimeout:  time.Second,
+			Partitions:    16,
+			SweepInterval: time.Minute,
 		},
 		Search: Search{
 			CacheTTL:            30 * time.Second,
@@ -45,12 +49,15 @@ func Default() *Config {
 			AnonymiseAfter: 720 * time.Hour,
 		},
 		Breaker: Breaker{
-			Failures:    5,
-			Ratio:       0.5,
-			MinRequests: 10,
-			Window:      30 * time.Second,
-			OpenFor:     20 * time.Second,
-			Probes:      2,
+			Failures:      5,
+			Ratio:         0.5,
+			MinRequests:   10,
+			Window:        30 * time.Second,
+			OpenFor:       20 * time.Second,
+			Probes:        2,
+			MaxConcurrent: 64,
+			FlagTimeout:   200 * time.Millisecond,
+			FlagRecheck:   500 * time.Millisecond,
 		},
 		Log: Log{Format: "text", Level: "info"},
 		SIP2: SIP2{
@@ -60,6 +67,7 @@ func Default() *Config {
 			MaxConnections: 1024,
 			MaxPerIP:       16,
 		},
+		NCIP: NCIPGateway{Agency: DefaultAgency},
 	}
 	return c
 }
@@ -83,6 +91,8 @@ func setDefaults(p any) {
 		v.Timeout = 5 * time.Second
 		v.Attrs.Name = "cn"
 		v.Attrs.Email = "mail"
+		v.Attempts = LDAPAttempts{Max: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+		v.Pool = LDAPPool{Size: 4, IdleTimeout: 5 * time.Minute, CheckAfter: 30 * time.Second}
 	case *Terminal:
 		v.Charset = "utf-8"
 		v.MaxConnections = 4

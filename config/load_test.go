@@ -94,11 +94,24 @@ func TestLoadExample(t *testing.T) {
 	if !sameConfig(c, again) {
 		t.Errorf("round trip changed the configuration")
 	}
-	if l := c.Line("members[0].catalog.timeout"); l != 72 {
-		t.Errorf("Line(members[0].catalog.timeout) = %d, want 69", l)
+	if l := c.Line("members[0].catalog.timeout"); l != 76 {
+		t.Errorf("Line(members[0].catalog.timeout) = %d, want 76", l)
 	}
-	if l := c.Line("members[0].catalog.password"); l != 74 {
-		t.Errorf("Line(members[0].catalog.password) = %d, want 74 (the password_env key)", l)
+	if l := c.Line("members[0].catalog.password"); l != 78 {
+		t.Errorf("Line(members[0].catalog.password) = %d, want 78 (the password_env key)", l)
+	}
+	ldap := c.Members[1].Patrons.LDAP
+	if want := (LDAPAttempts{Max: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}); ldap.Attempts != want || ldap.Attempts.Limit() != 5 {
+		t.Errorf("SOUTH ldap attempts = %+v, want %+v", ldap.Attempts, want)
+	}
+	if want := (LDAPPool{Size: 4, IdleTimeout: 5 * time.Minute, CheckAfter: 30 * time.Second}); ldap.Pool != want {
+		t.Errorf("SOUTH ldap pool = %+v, want %+v", ldap.Pool, want)
+	}
+	if pool, err := ldap.RootCAs(); err != nil || pool == nil {
+		t.Errorf("SOUTH ldap RootCAs() = %v, %v", pool, err)
+	}
+	if c.NCIP.Agency != "ILLGW" || c.Breaker.MaxConcurrent != 64 || c.State.SweepInterval != time.Minute {
+		t.Errorf("ncip.agency %q, breaker.max_concurrent %d, state.sweep_interval %v", c.NCIP.Agency, c.Breaker.MaxConcurrent, c.State.SweepInterval)
 	}
 }
 
@@ -110,10 +123,12 @@ func TestMinimal(t *testing.T) {
 	}
 	d := Default()
 	if c.Listen != d.Listen || c.State.Driver != "embedded" || c.State.Path != "./var/illgw.db" ||
-		c.Search != d.Search || c.Loans != d.Loans || c.Breaker != d.Breaker || c.SIP2 != d.SIP2 || c.Log != d.Log {
+		c.Search != d.Search || c.Loans != d.Loans || c.Breaker != d.Breaker || c.SIP2 != d.SIP2 || c.Log != d.Log ||
+		c.NCIP != (NCIPGateway{Agency: "ILLGW"}) || c.State.SweepInterval != time.Minute || c.State.Cluster {
 		t.Errorf("defaults not applied: %+v", c)
 	}
-	want := Breaker{Failures: 5, Ratio: 0.5, MinRequests: 10, Window: 30 * time.Second, OpenFor: 20 * time.Second, Probes: 2}
+	want := Breaker{Failures: 5, Ratio: 0.5, MinRequests: 10, Window: 30 * time.Second, OpenFor: 20 * time.Second, Probes: 2,
+		MaxConcurrent: 64, FlagTimeout: 200 * time.Millisecond, FlagRecheck: 500 * time.Millisecond}
 	if c.Breaker != want {
 		t.Errorf("breaker = %+v, want %+v", c.Breaker, want)
 	}
@@ -168,6 +183,40 @@ func TestValid(t *testing.T) {
 		{"redis", "state: {driver: redis, addrs: [127.0.0.1:6379, 127.0.0.1:6380], password: {value: x}}", func(c *Config) error {
 			if len(c.State.Addrs) != 2 || c.State.Password.Value != "x" || c.State.Partitions != 16 {
 				return fmt.Errorf("state = %+v", c.State)
+			}
+			return nil
+		}},
+		{"redis cluster with one seed", "state: {driver: redis, addrs: [127.0.0.1:7000], cluster: true}", func(c *Config) error {
+			if !c.State.Cluster || c.State.MasterName != "" {
+				return fmt.Errorf("state = %+v", c.State)
+			}
+			return nil
+		}},
+		{"redis sentinel with its own credentials", `
+state:
+  driver: redis
+  addrs: [127.0.0.1:26379, 127.0.0.1:26380]
+  master_name: mymaster
+  db: 2
+  sentinel_username: watcher
+  sentinel_password: {value: x}
+  sweep_interval: 10s`, func(c *Config) error {
+			s := c.State
+			if s.SentinelUsername != "watcher" || s.SentinelPassword.Value != "x" || s.DB != 2 || s.SweepInterval != 10*time.Second {
+				return fmt.Errorf("state = %+v", s)
+			}
+			return nil
+		}},
+		{"gateway agency and outbound limits", `
+ncip: {agency: "US-ILLGW:1"}
+breaker: {max_concurrent: 8, flag_timeout: 1s, flag_recheck: 2s}
+members:
+  - code: NORTH
+    ncip: {url: "http://127.0.0.1:9100/ncip"}
+partners: [{agency: PARTNER1, secret: {value: x}, member: NORTH}]`, func(c *Config) error {
+			b := c.Breaker
+			if c.NCIP.Agency != "US-ILLGW:1" || b.MaxConcurrent != 8 || b.FlagTimeout != time.Second || b.FlagRecheck != 2*time.Second {
+				return fmt.Errorf("ncip %+v breaker %+v", c.NCIP, b)
 			}
 			return nil
 		}},

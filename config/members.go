@@ -102,38 +102,11 @@ func checkPatrons(p *problems, key string, m *Member) {
 	}
 	if l := m.Patrons.LDAP; l != nil {
 		sources = append(sources, "ldap")
-		lk := k + ".ldap"
-		if l.URL == "" {
-			p.add(lk+".url", "the directory's URL is required (ldap:// or ldaps://)")
-		} else if !strings.HasPrefix(l.URL, "ldap://") && !strings.HasPrefix(l.URL, "ldaps://") {
-			p.add(lk+".url", "expected an ldap:// or ldaps:// URL")
-		}
-		if l.BaseDN == "" {
-			p.add(lk+".base_dn", "base_dn is required")
-		}
-		if strings.Count(l.Filter, "%s") != 1 {
-			p.add(lk+".filter", "the filter must hold %%s once, where the patron's barcode goes")
-		}
-		if l.BindDN != "" && !l.Password.IsSet() {
-			p.add(lk+".password", "bind_dn needs a password (password_env or password_file)")
-		}
-		if strings.HasPrefix(l.URL, "ldap://") && !l.StartTLS && !loopbackURL(l.URL) {
-			p.add(lk+".start_tls", "PINs would cross the network in the clear: use ldaps:// or start_tls: true")
-		}
+		checkLDAP(p, k+".ldap", l)
 	}
 	if len(sources) > 1 {
 		p.add(k, "patrons come from one source; %s are given", describe(sources))
 	}
-}
-
-// loopbackURL reports whether an ldap:// URL names a loopback host.
-func loopbackURL(u string) bool {
-	hostport := strings.TrimPrefix(u, "ldap://")
-	hostport, _, _ = strings.Cut(hostport, "/")
-	if !strings.Contains(hostport, ":") || strings.HasSuffix(hostport, "]") {
-		hostport += ":389"
-	}
-	return loopback(hostport)
 }
 
 func checkLending(p *problems, key string, m *Member) {

@@ -43,6 +43,7 @@ const minDuration = time.Millisecond
 
 var (
 	memberCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	agencyID   = regexp.MustCompile(`^[!-~]{1,64}$`)
 	charsets   = map[string]bool{"ascii": true, "ibm850": true, "iso-8859-1": true, "utf-8": true}
 )
 
@@ -56,6 +57,7 @@ func (c *Config) validate(p *problems) {
 	c.checkDatabases(p, members)
 	c.checkTerminals(p, members)
 	c.checkPartners(p, members)
+	c.checkAgency(p)
 	c.checkMisc(p)
 }
 
@@ -192,8 +194,20 @@ func (c *Config) checkState(p *problems) {
 		if s.DB < 0 {
 			p.add("state.db", "must be 0 or more")
 		}
-		if s.DB != 0 && len(s.Addrs) > 1 && s.MasterName == "" {
+		cluster := s.MasterName == "" && (s.Cluster || len(s.Addrs) > 1)
+		if s.DB != 0 && cluster {
 			p.add("state.db", "Redis Cluster has only database 0")
+		}
+		if s.Cluster && s.MasterName != "" {
+			p.add("state.cluster", "give cluster: true or master_name (Sentinel), not both")
+		}
+		if s.MasterName == "" {
+			if s.SentinelUsername != "" {
+				p.add("state.sentinel_username", "used only with master_name (Sentinel)")
+			}
+			if s.SentinelPassword.IsSet() {
+				p.add("state.sentinel_password", "used only with master_name (Sentinel)")
+			}
 		}
 	default:
 		p.add("state.driver", "%s is not a state driver: use embedded or redis", quote(s.Driver))
@@ -206,6 +220,30 @@ func (c *Config) checkState(p *problems) {
 func (c *Config) checkSearch(p *problems) {
 	if n := c.Search.MaxRecordsPerMember; n < 1 || n > 10000 {
 		p.add("search.max_records_per_member", "must be from 1 to 10000")
+	}
+}
+
+// checkAgency checks ncip.agency, the gateway's own NCIP agency id: it
+// must not be taken by a member or a partner, or calls and replies could
+// not be told apart.
+func (c *Config) checkAgency(p *problems) {
+	a := c.NCIP.Agency
+	if !agencyID.MatchString(a) {
+		p.add("ncip.agency", "%s: an agency id is 1 to 64 printable characters without spaces", quote(a))
+		return
+	}
+	for i := range c.Members {
+		m := &c.Members[i]
+		if n := m.NCIP; n != nil && strings.EqualFold(n.Agency, a) {
+			p.add("ncip.agency", "%s is the NCIP agency of member %s; the gateway needs its own", a, m.Code)
+		} else if strings.EqualFold(m.Code, a) {
+			p.add("ncip.agency", "%s is a member code; the gateway needs its own agency id", a)
+		}
+	}
+	for i := range c.Partners {
+		if strings.EqualFold(c.Partners[i].Agency, a) {
+			p.add("ncip.agency", "%s is partners[%d]'s agency; the gateway needs its own", a, i)
+		}
 	}
 }
 
@@ -222,6 +260,9 @@ func (c *Config) checkMisc(p *problems) {
 	}
 	if b.Probes < 1 {
 		p.add("breaker.probes", "must be 1 or more")
+	}
+	if b.MaxConcurrent < 1 || b.MaxConcurrent > 100000 {
+		p.add("breaker.max_concurrent", "must be from 1 to 100000")
 	}
 	switch c.Log.Format {
 	case "text", "json":
