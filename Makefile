@@ -53,3 +53,9 @@ soak: test-deps
 
 clean:
 	rm -rf bin var
+
+## load-sip2: SIP2 load through an in-process gateway (100 kiosks x 20 messages;
+## override with SIP2LOAD="-kiosks 1000 -interval 2s -duration 2m"); fails on a lost or duplicated transaction
+.PHONY: load-sip2
+load-sip2:
+	$(GO) run ./cmd/sip2load $(or $(SIP2LOAD),-kiosks 100 -messages 20)
