@@ -1,0 +1,486 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/illgw/illgw/config"
+	"github.com/illgw/illgw/internal/testenv"
+	"github.com/illgw/illgw/ncip"
+	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
+)
+
+// The NCIP end-to-end tests speak raw NCIP XML over HTTP to /ncip, as a
+// partner's ILL system does, and validate every response with xmllint
+// against the official ncip_v2_02.xsd (kept in the ncip package's testdata).
+
+// ncipPeer posts NCIP messages to one /ncip endpoint and keeps every
+// response for validation.
+type ncipPeer struct {
+	t      *testing.T
+	url    string
+	client *http.Client
+	dir    string
+	n      int
+}
+
+func newNCIPPeer(t *testing.T, url string, client *http.Client) *ncipPeer {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &ncipPeer{t: t, url: url, client: client, dir: t.TempDir()}
+}
+
+const ncipOpen = `<?xml version="1.0" encoding="UTF-8"?>` +
+	`<NCIPMessage xmlns="http://www.niso.org/2008/ncip" xmlns:ncip="http://www.niso.org/2008/ncip" ncip:version="http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd">`
+
+// raw posts body and returns the HTTP status and the response body.
+func (p *ncipPeer) raw(body []byte) (int, []byte, error) {
+	resp, err := p.client.Post(p.url, "application/xml", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// post sends one service element and returns the decoded response.
+func (p *ncipPeer) post(service string) *ncip.Message {
+	p.t.Helper()
+	code, b, err := p.raw([]byte(ncipOpen + service + "</NCIPMessage>"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if code != http.StatusOK {
+		p.t.Fatalf("HTTP %d: %s", code, b)
+	}
+	p.keep(b)
+	m, err := ncip.Decode(b, ncip.Limits{})
+	if err != nil {
+		p.t.Fatalf("response does not decode: %v\n%s", err, b)
+	}
+	return m
+}
+
+func (p *ncipPeer) keep(b []byte) {
+	p.n++
+	if err := os.WriteFile(filepath.Join(p.dir, fmt.Sprintf("r%03d.xml", p.n)), b, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// validate runs xmllint --schema over every response kept.
+func (p *ncipPeer) validate() {
+	p.t.Helper()
+	xmllint := testenv.Require(p.t, "xmllint", "libxml2-utils")
+	schema, err := filepath.Abs("../../ncip/testdata/ncip_v2_02.xsd")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(p.dir, "*.xml"))
+	out, err := exec.Command(xmllint, append([]string{"--noout", "--nonet", "--schema", schema}, files...)...).CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("xmllint: %v\n%s", err, out)
+	}
+	for _, f := range files {
+		if !bytes.Contains(out, []byte(f+" validates")) {
+			p.t.Errorf("%s does not validate:\n%s", f, out)
+		}
+	}
+}
+
+// ncipHeader is an InitiationHeader from agency (with secret, if any) to a member.
+func ncipHeader(from, secret, to string) string {
+	s := "<InitiationHeader><FromAgencyId><AgencyId>" + from + "</AgencyId></FromAgencyId>"
+	if secret != "" {
+		s += "<FromAgencyAuthentication>" + secret + "</FromAgencyAuthentication>"
+	}
+	return s + "<ToAgencyId><AgencyId>" + to + "</AgencyId></ToAgencyId></InitiationHeader>"
+}
+
+func p1(to string) string { return ncipHeader("PARTNER1", "partner1secret", to) }
+
+func barcodePIN(barcode, pin string) string {
+	in := func(typ, data string) string {
+		return "<AuthenticationInput><AuthenticationInputData>" + data + "</AuthenticationInputData><AuthenticationDataFormatType>text/plain</AuthenticationDataFormatType>" +
+			"<AuthenticationInputType>" + typ + "</AuthenticationInputType></AuthenticationInput>"
+	}
+	s := in("Barcode Id", barcode)
+	if pin != "" {
+		s += in("PIN", pin)
+	}
+	return s
+}
+
+func xUser(v string) string {
+	return "<UserId><UserIdentifierValue>" + v + "</UserIdentifierValue></UserId>"
+}
+func xItem(v string) string {
+	return "<ItemId><ItemIdentifierValue>" + v + "</ItemIdentifierValue></ItemId>"
+}
+func xRequest(v string) string {
+	return "<RequestId><RequestIdentifierValue>" + v + "</RequestIdentifierValue></RequestId>"
+}
+
+// problemOf returns the first Problem of a response, service or message level.
+func problemOf(m *ncip.Message) *ncip.Problem {
+	if len(m.Problems) > 0 {
+		return &m.Problems[0]
+	}
+	var ps []ncip.Problem
+	switch b := m.Body.(type) {
+	case *ncip.LookupUserResponse:
+		ps = b.Problems
+	case *ncip.LookupItemResponse:
+		ps = b.Problems
+	case *ncip.LookupRequestResponse:
+		ps = b.Problems
+	case *ncip.RequestItemResponse:
+		ps = b.Problems
+	case *ncip.CancelRequestItemResponse:
+		ps = b.Problems
+	case *ncip.RenewItemResponse:
+		ps = b.Problems
+	case *ncip.ItemShippedResponse:
+		ps = b.Problems
+	case *ncip.ItemReceivedResponse:
+		ps = b.Problems
+	case *ncip.ItemCheckedInResponse:
+		ps = b.Problems
+	case *ncip.ItemRequestCancelledResponse:
+		ps = b.Problems
+	case *ncip.ItemRenewedResponse:
+		ps = b.Problems
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ps[0]
+}
+
+func mustProblem(t *testing.T, m *ncip.Message, want string) *ncip.Problem {
+	t.Helper()
+	p := problemOf(m)
+	if p == nil || !ncip.Match(p.Type.Value, want) {
+		t.Fatalf("problem %+v, want %q (body %#v)", p, want, m.Body)
+	}
+	return p
+}
+
+func mustOK(t *testing.T, m *ncip.Message) {
+	t.Helper()
+	if p := problemOf(m); p != nil {
+		t.Fatalf("problem %q: %s (%s %s)", p.Type.Value, p.Detail, p.Element, p.Value)
+	}
+}
+
+// TestNCIPThroughTheDemo drives every service the gateway answers through
+// /ncip of a running `illgw demo`, as PARTNER1 (acting for NORTH).
+func TestNCIPThroughTheDemo(t *testing.T) {
+	d := startDemo(t)
+	p := newNCIPPeer(t, d.url("/ncip"), nil)
+
+	for _, m := range []struct{ code, prefix string }{{"NORTH", "N"}, {"SOUTH", "S"}, {"EAST", "E"}} {
+		r := p.post("<LookupUser>" + p1(m.code) + barcodePIN(m.prefix+"0001", "1234") + "<UserElementType>Name Information</UserElementType></LookupUser>")
+		mustOK(t, r)
+		lu := r.Body.(*ncip.LookupUserResponse)
+		if lu.UserID.Value != m.prefix+"0001" || lu.UserID.AgencyID.Value != m.code {
+			t.Errorf("%s: UserId %+v", m.code, lu.UserID)
+		}
+		if got, want := lu.UserOptionalFields.NameInformation.Personal.Unstructured, "Good Standing, "+m.code; got != want {
+			t.Errorf("%s: name %q, want %q", m.code, got, want)
+		}
+		if h := lu.Header; h == nil || h.FromAgencyID.AgencyID.Value != m.code || h.ToAgencyID.AgencyID.Value != "PARTNER1" {
+			t.Errorf("%s: ResponseHeader %+v", m.code, h)
+		}
+	}
+	r := p.post("<LookupUser>" + p1("NORTH") + xUser("N0002") + "</LookupUser>")
+	mustOK(t, r)
+	if f := r.Body.(*ncip.LookupUserResponse).UserOptionalFields; f == nil || len(f.BlockOrTraps) != 1 {
+		t.Errorf("blocked N0002 without a BlockOrTrap: %+v", f)
+	}
+	mustProblem(t, p.post("<LookupUser>"+p1("NORTH")+barcodePIN("N0001", "0000")+"</LookupUser>"), ncip.ProblemUserAuthenticationFailed)
+	mustProblem(t, p.post("<LookupUser>"+p1("EAST")+xUser("E0404")+"</LookupUser>"), ncip.ProblemUnknownUser)
+	mustProblem(t, p.post("<LookupUser>"+p1("WEST")+xUser("W0001")+"</LookupUser>"), ncip.ProblemUnknownAgency)
+	mustProblem(t, p.post("<LookupUser>"+ncipHeader("PARTNER1", "partner2secret", "NORTH")+xUser("N0001")+"</LookupUser>"), ncip.ProblemAgencyAuthenticationFailed)
+	mustProblem(t, p.post("<LookupUser>"+ncipHeader("PARTNER1", "", "NORTH")+xUser("N0001")+"</LookupUser>"), ncip.ProblemAgencyAuthenticationFailed)
+
+	r = p.post("<LookupItem>" + p1("SOUTH") + xItem("SI0001") + "</LookupItem>")
+	mustOK(t, r)
+	li := r.Body.(*ncip.LookupItemResponse)
+	if li.ItemID.Value != "SI0001" || li.ItemOptionalFields == nil || li.ItemOptionalFields.BibliographicDescription == nil ||
+		li.ItemOptionalFields.BibliographicDescription.Title == "" || li.ItemOptionalFields.CirculationStatus.Value != "Available On Shelf" {
+		t.Errorf("LookupItem SI0001: %+v %+v", li.ItemID, li.ItemOptionalFields)
+	}
+	mustProblem(t, p.post("<LookupItem>"+p1("SOUTH")+xItem("NI0001")+"</LookupItem>"), ncip.ProblemUnknownItem)
+
+	// RequestItem twice with the same RequestId: one loan.
+	req := "<RequestItem>" + p1("NORTH") + xUser("N0001") +
+		"<BibliographicId><BibliographicItemId><BibliographicItemIdentifier>0839108826</BibliographicItemIdentifier>" +
+		"<BibliographicItemIdentifierCode>ISBN</BibliographicItemIdentifierCode></BibliographicItemId></BibliographicId>" +
+		xRequest("P1-E2E-1") + "<RequestType>Loan</RequestType><RequestScopeType>Bibliographic Item</RequestScopeType></RequestItem>"
+	r1, r2 := p.post(req), p.post(req)
+	mustOK(t, r1)
+	mustOK(t, r2)
+	if ri := r2.Body.(*ncip.RequestItemResponse); ri.RequestID.Value != "P1-E2E-1" || ri.UserID.Value != "N0001" {
+		t.Errorf("RequestItemResponse does not echo: %+v %+v", ri.RequestID, ri.UserID)
+	}
+	loans := illgwv1.NewLoansClient(dialPlain(t, d.grpcAddr))
+	list, err := loans.List(ctxT(t), &illgwv1.ListLoansRequest{Requester: "NORTH", WithEvents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loan *illgwv1.Loan
+	for _, l := range list.GetLoans() {
+		if l.GetExternalRequestId() == "P1-E2E-1" {
+			if loan != nil {
+				t.Fatal("a retried RequestItem made a second loan")
+			}
+			loan = l
+		}
+	}
+	if loan == nil || loan.GetPatronId() != "N0001" || loan.GetBib().GetIsbn() != "0839108826" {
+		t.Fatalf("loan of the RequestItem: %v", loan)
+	}
+	if a := loan.GetEvents()[0].GetActor(); a.GetKind() != illgwv1.Actor_KIND_PARTNER || a.GetId() != "PARTNER1" || a.GetMember() != "NORTH" {
+		t.Errorf("created by %v", a)
+	}
+
+	r = p.post("<LookupRequest>" + p1("NORTH") + xRequest("P1-E2E-1") + "</LookupRequest>")
+	mustOK(t, r)
+	if lr := r.Body.(*ncip.LookupRequestResponse); lr.RequestID.Value != "P1-E2E-1" || lr.UserID.Value != "N0001" {
+		t.Errorf("LookupRequest: %+v %+v", lr.RequestID, lr.UserID)
+	}
+	mustProblem(t, p.post("<LookupRequest>"+p1("NORTH")+xRequest("no-such")+"</LookupRequest>"), ncip.ProblemUnknownRequest)
+
+	// The services that advance a loan go to Loans.Act. While the broker
+	// does not implement it they answer Temporary Processing Failure;
+	// afterwards never that "not yet" answer.
+	_, actErr := loans.Act(ctxT(t), &illgwv1.ActRequest{Id: "NOSUCHID"})
+	unimplemented := status.Code(actErr) == codes.Unimplemented
+	tmp := "ILL" + loan.GetId()
+	for _, msg := range []string{
+		"<RenewItem>" + p1("NORTH") + xUser("N0001") + xItem(tmp) + "</RenewItem>",
+		"<ItemShipped>" + p1("NORTH") + xRequest("P1-E2E-1") + "<DateShipped>2027-01-05T10:00:00Z</DateShipped><ShippingInformation><ShippingNote>x</ShippingNote></ShippingInformation></ItemShipped>",
+		"<ItemReceived>" + p1("NORTH") + xItem(tmp) + "<DateReceived>2027-01-07T10:00:00Z</DateReceived></ItemReceived>",
+		"<ItemRenewed>" + p1("NORTH") + xItem(tmp) + "<DateDue>2027-02-07T10:00:00Z</DateDue></ItemRenewed>",
+		"<ItemCheckedIn>" + p1("NORTH") + xItem(tmp) + "</ItemCheckedIn>",
+		"<ItemRequestCancelled>" + p1("NORTH") + xUser("N0001") + xRequest("P1-E2E-1") + "<RequestType>Loan</RequestType></ItemRequestCancelled>",
+		"<CancelRequestItem>" + p1("NORTH") + xUser("N0001") + xRequest("P1-E2E-1") + "<RequestType>Loan</RequestType></CancelRequestItem>",
+	} {
+		r := p.post(msg)
+		pr := problemOf(r)
+		switch {
+		case unimplemented && (pr == nil || pr.Type.Value != ncip.ProblemTemporaryProcessingFailure):
+			t.Errorf("%.30s: %+v while Loans.Act is unimplemented, want Temporary Processing Failure", msg, pr)
+		case !unimplemented && pr != nil && (strings.Contains(pr.Detail, "cannot do this yet") || ncip.Match(pr.Type.Value, ncip.ProblemUnsupportedService)):
+			t.Errorf("%.30s: %+v though Loans.Act exists", msg, pr)
+		}
+	}
+	p.validate()
+}
+
+// TestNCIPHostileInputs sends bombs to /ncip of the demo: each is refused
+// within a second with an NCIP problem, and the gateway goes on answering.
+func TestNCIPHostileInputs(t *testing.T) {
+	d := startDemo(t)
+	p := newNCIPPeer(t, d.url("/ncip"), nil)
+	lookup := []byte(ncipOpen + "<LookupUser>" + p1("NORTH") + xUser("N0001") + "</LookupUser></NCIPMessage>")
+	laughs := `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">` +
+		`<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">` +
+		`<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>` +
+		`<NCIPMessage xmlns="http://www.niso.org/2008/ncip"><LookupUser>` + p1("NORTH") + `<UserId><UserIdentifierValue>&lol4;</UserIdentifierValue></UserId></LookupUser></NCIPMessage>`
+	for _, c := range []struct {
+		name     string
+		body     []byte
+		status   int
+		contains string
+	}{
+		{"10 MiB body", append(append([]byte(ncipOpen+"<LookupUser>"), bytes.Repeat([]byte("<!-- pad -->"), 10<<20/12)...), lookup[len(ncipOpen)+12:]...),
+			http.StatusRequestEntityTooLarge, "larger than"},
+		{"100,000-deep nesting", []byte(ncipOpen + strings.Repeat("<Ext>", 100000) + strings.Repeat("</Ext>", 100000) + "</NCIPMessage>"),
+			http.StatusRequestEntityTooLarge, "larger than"},
+		{"12,000-deep nesting under the size cap", []byte(ncipOpen + strings.Repeat("<a>", 12000) + strings.Repeat("</a>", 12000) + "</NCIPMessage>"),
+			http.StatusOK, "nested deeper"},
+		{"entity expansion", []byte(laughs), http.StatusOK, "DOCTYPE"},
+	} {
+		start := time.Now()
+		code, b, err := p.raw(c.body)
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if took > time.Second {
+			t.Errorf("%s: answered after %v, want within a second", c.name, took)
+		}
+		if code != c.status {
+			t.Errorf("%s: HTTP %d, want %d", c.name, code, c.status)
+		}
+		p.keep(b)
+		m, err := ncip.Decode(b, ncip.Limits{})
+		if err != nil {
+			t.Fatalf("%s: response does not decode: %v", c.name, err)
+		}
+		if pr := mustProblem(t, m, ncip.ProblemInvalidMessageSyntaxError); !strings.Contains(pr.Detail, c.contains) {
+			t.Errorf("%s: detail %q lacks %q", c.name, pr.Detail, c.contains)
+		}
+		if code, body := get(d.url("/healthz")); code != http.StatusOK {
+			t.Fatalf("after %s: /healthz %d %s", c.name, code, body)
+		}
+		code, b, err = p.raw(lookup)
+		if err != nil || code != http.StatusOK || !bytes.Contains(b, []byte("Good Standing, NORTH")) {
+			t.Fatalf("after %s: LookupUser %d %v %s", c.name, code, err, b)
+		}
+	}
+	p.validate()
+}
+
+// TestNCIPClientCertificates: with tls.http client_ca, a partner known by its
+// certificate's common name (partners[].client_cert_cn) needs no secret; a
+// certificate of no partner, or a FromAgencyId that is not its own, is
+// refused with Agency Authentication Failed.
+func TestNCIPClientCertificates(t *testing.T) {
+	l := northILS(t)
+	dir := t.TempDir()
+	ca := newCA(t, "ncip test CA")
+	srvCert, srvKey := ca.issue(t, "127.0.0.1", true)
+	httpsAddr := addr(t)
+	extra := fmt.Sprintf(`tls:
+  http: {listen: %s, cert: %s, key: %s, client_ca: %s}
+partners:
+  - {agency: PARTNERX, client_cert_cn: partnerx.example, member: NORTH}
+  - {agency: PARTNER1, secret: {value: partner1secret}, member: NORTH}
+`, httpsAddr, writeFile(t, dir, "srv.pem", srvCert), writeFile(t, dir, "srv.key", srvKey), writeFile(t, dir, "ca.pem", ca.pem))
+	startGateway(t, circConfig(t, l.addr, extra))
+
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.cert)
+	client := func(cn string) *http.Client {
+		c, k := ca.issue(t, cn, false)
+		pair, err := tls.X509KeyPair(c, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}}}
+	}
+	url := "https://" + httpsAddr + "/ncip"
+	px := newNCIPPeer(t, url, client("partnerx.example"))
+	r := px.post("<LookupUser>" + ncipHeader("PARTNERX", "", "NORTH") + xUser("N0001") + "</LookupUser>")
+	mustOK(t, r)
+	if n := r.Body.(*ncip.LookupUserResponse).UserOptionalFields.NameInformation.Personal.Unstructured; n != "Ada Lovelace" {
+		t.Errorf("name %q", n)
+	}
+	mustProblem(t, px.post("<LookupUser>"+ncipHeader("PARTNER1", "", "NORTH")+xUser("N0001")+"</LookupUser>"), ncip.ProblemAgencyAuthenticationFailed)
+
+	other := newNCIPPeer(t, url, client("stranger.example"))
+	mustProblem(t, other.post("<LookupUser>"+ncipHeader("PARTNERX", "", "NORTH")+xUser("N0001")+"</LookupUser>"), ncip.ProblemAgencyAuthenticationFailed)
+	// The shared secret still works over the certificate of no partner.
+	mustOK(t, other.post("<LookupUser>"+p1("NORTH")+xUser("N0001")+"</LookupUser>"))
+
+	// Without a client certificate the TLS handshake itself fails.
+	bare := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	if resp, err := bare.Post(url, "application/xml", strings.NewReader("<x/>")); err == nil {
+		resp.Body.Close()
+		t.Error("a client without a certificate was served")
+	}
+	px.validate()
+	other.validate()
+}
+
+// TestNCIPLookupUserFromLDAP (issue 9 point 7): for a member whose patrons
+// are in an LDAP directory, LookupUser with barcode and PIN is answered
+// from the directory, not the ILS.
+func TestNCIPLookupUserFromLDAP(t *testing.T) {
+	dirSrv := testenv.Slapd(t, `dn: ou=patrons,dc=example,dc=org
+objectClass: organizationalUnit
+ou: patrons
+
+dn: uid=N0100,ou=patrons,dc=example,dc=org
+objectClass: inetOrgPerson
+uid: N0100
+cn: Lin Directory
+sn: Directory
+mail: lin@example.org
+description: FALSE
+userPassword: dir-pin-100
+
+dn: uid=N0101,ou=patrons,dc=example,dc=org
+objectClass: inetOrgPerson
+uid: N0101
+cn: Mo Blocked
+sn: Blocked
+description: TRUE
+userPassword: dir-pin-101
+`)
+	l := northILS(t)
+	y := fmt.Sprintf(`listen: {sip2: %s, z3950: %s, http: %s, grpc: %s}
+state: {driver: embedded, path: %s}
+members:
+  - code: NORTH
+    name: North City Library
+    sip2: {addr: %s, login: gw, password: {value: gwpass}, institution: NORTH, timeout: 2s}
+    patrons:
+      ldap:
+        url: %s
+        bind_dn: %q
+        password: {value: %q}
+        base_dn: %q
+        filter: "(&(objectClass=inetOrgPerson)(uid=%%s))"
+        timeout: 2s
+        attributes: {name: cn, email: mail, blocked: description}
+partners:
+  - {agency: PARTNER1, secret: {value: partner1secret}, member: NORTH}
+breaker: {failures: 2, open_for: 500ms, probes: 1}
+`, addr(t), addr(t), addr(t), addr(t), filepath.Join(t.TempDir(), "illgw.db"), l.addr, dirSrv.URL, dirSrv.AdminDN, dirSrv.AdminPassword, dirSrv.BaseDN)
+	cfg, err := config.Parse([]byte(y), "ldap.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := startGateway(t, cfg)
+	p := newNCIPPeer(t, "http://"+g.addrs["http"]+"/ncip", nil)
+
+	r := p.post("<LookupUser>" + p1("NORTH") + barcodePIN("N0100", "dir-pin-100") + "</LookupUser>")
+	mustOK(t, r)
+	lu := r.Body.(*ncip.LookupUserResponse)
+	if n := lu.UserOptionalFields.NameInformation.Personal.Unstructured; n != "Lin Directory" {
+		t.Errorf("name %q, want the directory's", n)
+	}
+	mustProblem(t, p.post("<LookupUser>"+p1("NORTH")+barcodePIN("N0100", "1234")+"</LookupUser>"), ncip.ProblemUserAuthenticationFailed)
+	// N0001 is the ILS's patron, not the directory's.
+	mustProblem(t, p.post("<LookupUser>"+p1("NORTH")+barcodePIN("N0001", "1234")+"</LookupUser>"), ncip.ProblemUnknownUser)
+	r = p.post("<LookupUser>" + p1("NORTH") + barcodePIN("N0101", "dir-pin-101") + "</LookupUser>")
+	mustOK(t, r)
+	if f := r.Body.(*ncip.LookupUserResponse).UserOptionalFields; len(f.BlockOrTraps) != 1 {
+		t.Errorf("blocked directory patron without BlockOrTrap: %+v", f)
+	}
+	// Injection never authenticates anyone.
+	mustProblem(t, p.post("<LookupUser>"+p1("NORTH")+barcodePIN("*", "dir-pin-100")+"</LookupUser>"), ncip.ProblemUnknownUser)
+	// Directory down: fail closed, promptly.
+	dirSrv.Stop(t)
+	start := time.Now()
+	pr := problemOf(p.post("<LookupUser>" + p1("NORTH") + barcodePIN("N0100", "dir-pin-100") + "</LookupUser>"))
+	if pr == nil || pr.Type.Value != ncip.ProblemTemporaryProcessingFailure {
+		t.Errorf("directory down: %+v, want Temporary Processing Failure", pr)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("directory down answered after %v", took)
+	}
+	p.validate()
+}
