@@ -1,6 +1,7 @@
 package loan
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,7 +89,7 @@ func (e *Engine) perform(ctx context.Context, rec *Record, c Call) bool {
 		return false
 	}
 	var res result
-	if created {
+	if created || bytes.Equal(stored, start) { // ours, perhaps from a try whose answer was lost
 		res = e.run(ctx, rec, c)
 		if res.Outcome == outcomeFailed {
 			// Free the claim so that a retry may make the call again.
