@@ -43,6 +43,11 @@ bench: test-deps
 bench-marc: test-deps
 	scripts/bench-marc.sh
 
+## bench-ncip: NCIP LookupUser per second through the whole gateway against a trivial Go HTTP handler
+.PHONY: bench-ncip
+bench-ncip:
+	scripts/bench-ncip.sh
+
 ## fuzz: a short run of every fuzz target
 fuzz:
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
