@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -192,4 +193,31 @@ func TestBackupHostileReplies(t *testing.T) {
 			t.Errorf("%s: online %v, %v; want an error with %q", name, online, err, tc.want)
 		}
 	}
+}
+
+// FuzzSnapshotReply: whatever a peer on the snapshot socket answers,
+// the client returns (an error or the bytes announced) without panicking,
+// and never hands on more bytes than the header announced.
+func FuzzSnapshotReply(f *testing.F) {
+	for _, s := range []string{"OK 4 1 16\nabcd", "OK 0 1 4\n", "ERR busy\n", "OK 10 99 4\n", strings.Repeat("A", 200), "OK 99999999999 1 4\nxy"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, reply []byte) {
+		client, server := net.Pipe()
+		go func() {
+			buf := make([]byte, len(snapshotRequest))
+			io.ReadFull(server, buf)
+			server.Write(reply)
+			server.Close()
+		}()
+		var out bytes.Buffer
+		n, err := backupOnline(context.Background(), client, &out)
+		client.Close()
+		if int64(out.Len()) != n {
+			t.Fatalf("wrote %d bytes, says %d", out.Len(), n)
+		}
+		if err == nil && !bytes.HasPrefix(reply, []byte("OK ")) {
+			t.Fatalf("reply %q accepted", reply)
+		}
+	})
 }
