@@ -145,6 +145,8 @@ const (
 	SupplierState_SUPPLIER_STATE_TIMED_OUT      SupplierState = 11
 	SupplierState_SUPPLIER_STATE_CANCELLED      SupplierState = 12
 	SupplierState_SUPPLIER_STATE_SKIPPED        SupplierState = 13
+	// SUPPLIER_STATE_LOST: the item was lost while lent (R17).
+	SupplierState_SUPPLIER_STATE_LOST SupplierState = 14
 )
 
 // Enum value maps for SupplierState.
@@ -164,6 +166,7 @@ var (
 		11: "SUPPLIER_STATE_TIMED_OUT",
 		12: "SUPPLIER_STATE_CANCELLED",
 		13: "SUPPLIER_STATE_SKIPPED",
+		14: "SUPPLIER_STATE_LOST",
 	}
 	SupplierState_value = map[string]int32{
 		"SUPPLIER_STATE_UNSPECIFIED":    0,
@@ -180,6 +183,7 @@ var (
 		"SUPPLIER_STATE_TIMED_OUT":      11,
 		"SUPPLIER_STATE_CANCELLED":      12,
 		"SUPPLIER_STATE_SKIPPED":        13,
+		"SUPPLIER_STATE_LOST":           14,
 	}
 )
 
@@ -210,21 +214,37 @@ func (SupplierState) EnumDescriptor() ([]byte, []int) {
 	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{1}
 }
 
-// LoanAction is what an actor asks to happen to a loan.
+// LoanAction is what an actor asks to happen to a loan. Each lifecycle
+// action is one event of the transition table (broker/ill); RETRY_CALLS and
+// SKIP_CALL act on the loan's failed NCIP calls.
 type LoanAction int32
 
 const (
-	LoanAction_LOAN_ACTION_UNSPECIFIED   LoanAction = 0
-	LoanAction_LOAN_ACTION_SHIP          LoanAction = 1  // the lender ships (S7)
-	LoanAction_LOAN_ACTION_RECEIVE       LoanAction = 2  // the requester receives (R9)
-	LoanAction_LOAN_ACTION_CHECK_OUT     LoanAction = 3  // the patron checks out (R10)
-	LoanAction_LOAN_ACTION_RETURN        LoanAction = 4  // the patron returns (R13)
-	LoanAction_LOAN_ACTION_SHIP_BACK     LoanAction = 5  // the requester ships back (R14)
-	LoanAction_LOAN_ACTION_CHECK_IN      LoanAction = 6  // the lender checks in (S13)
-	LoanAction_LOAN_ACTION_RENEW         LoanAction = 7  // R11 / S11
-	LoanAction_LOAN_ACTION_RECALL        LoanAction = 8  // S10
-	LoanAction_LOAN_ACTION_CANCEL        LoanAction = 9  // R16
-	LoanAction_LOAN_ACTION_MARK_UNFILLED LoanAction = 10 // S14
+	LoanAction_LOAN_ACTION_UNSPECIFIED      LoanAction = 0
+	LoanAction_LOAN_ACTION_SHIP             LoanAction = 1  // the lender ships (S7)
+	LoanAction_LOAN_ACTION_RECEIVE          LoanAction = 2  // the requester receives (R9)
+	LoanAction_LOAN_ACTION_CHECK_OUT        LoanAction = 3  // the patron checks out (R10)
+	LoanAction_LOAN_ACTION_RETURN           LoanAction = 4  // the patron returns (R13)
+	LoanAction_LOAN_ACTION_SHIP_BACK        LoanAction = 5  // the requester ships back (R14)
+	LoanAction_LOAN_ACTION_CHECK_IN         LoanAction = 6  // the lender checks in (S13)
+	LoanAction_LOAN_ACTION_RENEW            LoanAction = 7  // R11 / S11
+	LoanAction_LOAN_ACTION_RECALL           LoanAction = 8  // S10
+	LoanAction_LOAN_ACTION_CANCEL           LoanAction = 9  // R16
+	LoanAction_LOAN_ACTION_MARK_UNFILLED    LoanAction = 10 // S14: the lender cannot supply
+	LoanAction_LOAN_ACTION_WILL_SUPPLY      LoanAction = 11 // R6 / S4
+	LoanAction_LOAN_ACTION_LENDER_CANCEL    LoanAction = 12 // R7 / S14: the lender cancelled, or staff drop it
+	LoanAction_LOAN_ACTION_SET_DUE_DATE     LoanAction = 13 // S7 / S11: the lender's due date (due_date)
+	LoanAction_LOAN_ACTION_RENEW_GRANTED    LoanAction = 14 // R11 / S11 (due_date)
+	LoanAction_LOAN_ACTION_RENEW_DENIED     LoanAction = 15 // R11 / S11
+	LoanAction_LOAN_ACTION_MARK_OVERDUE     LoanAction = 16 // R12 / S9
+	LoanAction_LOAN_ACTION_CANCEL_CONFIRMED LoanAction = 17 // R16 / S15
+	LoanAction_LOAN_ACTION_CANCEL_DENIED    LoanAction = 18 // R16 / S15
+	LoanAction_LOAN_ACTION_MARK_LOST        LoanAction = 19 // R17
+	LoanAction_LOAN_ACTION_OVERRIDE_PATRON  LoanAction = 20 // R2: staff accept a refused patron
+	LoanAction_LOAN_ACTION_RETRY_ROTA       LoanAction = 21 // §3.3: ask the catalogue again after end of rota
+	LoanAction_LOAN_ACTION_ANONYMISE        LoanAction = 22 // issue 8 point 9: drop the patron now
+	LoanAction_LOAN_ACTION_RETRY_CALLS      LoanAction = 23 // run the loan's failed NCIP calls again
+	LoanAction_LOAN_ACTION_SKIP_CALL        LoanAction = 24 // drop the first failed call: staff did it by hand
 )
 
 // Enum value maps for LoanAction.
@@ -241,19 +261,47 @@ var (
 		8:  "LOAN_ACTION_RECALL",
 		9:  "LOAN_ACTION_CANCEL",
 		10: "LOAN_ACTION_MARK_UNFILLED",
+		11: "LOAN_ACTION_WILL_SUPPLY",
+		12: "LOAN_ACTION_LENDER_CANCEL",
+		13: "LOAN_ACTION_SET_DUE_DATE",
+		14: "LOAN_ACTION_RENEW_GRANTED",
+		15: "LOAN_ACTION_RENEW_DENIED",
+		16: "LOAN_ACTION_MARK_OVERDUE",
+		17: "LOAN_ACTION_CANCEL_CONFIRMED",
+		18: "LOAN_ACTION_CANCEL_DENIED",
+		19: "LOAN_ACTION_MARK_LOST",
+		20: "LOAN_ACTION_OVERRIDE_PATRON",
+		21: "LOAN_ACTION_RETRY_ROTA",
+		22: "LOAN_ACTION_ANONYMISE",
+		23: "LOAN_ACTION_RETRY_CALLS",
+		24: "LOAN_ACTION_SKIP_CALL",
 	}
 	LoanAction_value = map[string]int32{
-		"LOAN_ACTION_UNSPECIFIED":   0,
-		"LOAN_ACTION_SHIP":          1,
-		"LOAN_ACTION_RECEIVE":       2,
-		"LOAN_ACTION_CHECK_OUT":     3,
-		"LOAN_ACTION_RETURN":        4,
-		"LOAN_ACTION_SHIP_BACK":     5,
-		"LOAN_ACTION_CHECK_IN":      6,
-		"LOAN_ACTION_RENEW":         7,
-		"LOAN_ACTION_RECALL":        8,
-		"LOAN_ACTION_CANCEL":        9,
-		"LOAN_ACTION_MARK_UNFILLED": 10,
+		"LOAN_ACTION_UNSPECIFIED":      0,
+		"LOAN_ACTION_SHIP":             1,
+		"LOAN_ACTION_RECEIVE":          2,
+		"LOAN_ACTION_CHECK_OUT":        3,
+		"LOAN_ACTION_RETURN":           4,
+		"LOAN_ACTION_SHIP_BACK":        5,
+		"LOAN_ACTION_CHECK_IN":         6,
+		"LOAN_ACTION_RENEW":            7,
+		"LOAN_ACTION_RECALL":           8,
+		"LOAN_ACTION_CANCEL":           9,
+		"LOAN_ACTION_MARK_UNFILLED":    10,
+		"LOAN_ACTION_WILL_SUPPLY":      11,
+		"LOAN_ACTION_LENDER_CANCEL":    12,
+		"LOAN_ACTION_SET_DUE_DATE":     13,
+		"LOAN_ACTION_RENEW_GRANTED":    14,
+		"LOAN_ACTION_RENEW_DENIED":     15,
+		"LOAN_ACTION_MARK_OVERDUE":     16,
+		"LOAN_ACTION_CANCEL_CONFIRMED": 17,
+		"LOAN_ACTION_CANCEL_DENIED":    18,
+		"LOAN_ACTION_MARK_LOST":        19,
+		"LOAN_ACTION_OVERRIDE_PATRON":  20,
+		"LOAN_ACTION_RETRY_ROTA":       21,
+		"LOAN_ACTION_ANONYMISE":        22,
+		"LOAN_ACTION_RETRY_CALLS":      23,
+		"LOAN_ACTION_SKIP_CALL":        24,
 	}
 )
 
@@ -458,8 +506,16 @@ type RotaEntry struct {
 	AskedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=asked_at,json=askedAt,proto3" json:"asked_at,omitempty"`
 	AnsweredAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
 	// ItemId and CallNumber are the lender's copy, once known.
-	ItemId        string `protobuf:"bytes,6,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
-	CallNumber    string `protobuf:"bytes,7,opt,name=call_number,json=callNumber,proto3" json:"call_number,omitempty"`
+	ItemId     string `protobuf:"bytes,6,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	CallNumber string `protobuf:"bytes,7,opt,name=call_number,json=callNumber,proto3" json:"call_number,omitempty"`
+	// Available says a copy was on the shelf when the rota was built;
+	// ActiveLoans is how many loans the member was lending then.
+	Available   bool  `protobuf:"varint,8,opt,name=available,proto3" json:"available,omitempty"`
+	ActiveLoans int32 `protobuf:"varint,9,opt,name=active_loans,json=activeLoans,proto3" json:"active_loans,omitempty"`
+	// Deadline is when the lender times out while it is asked.
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// RequestId is the request id the lender's ILS gave the RequestItem.
+	RequestId     string `protobuf:"bytes,11,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -543,6 +599,132 @@ func (x *RotaEntry) GetCallNumber() string {
 	return ""
 }
 
+func (x *RotaEntry) GetAvailable() bool {
+	if x != nil {
+		return x.Available
+	}
+	return false
+}
+
+func (x *RotaEntry) GetActiveLoans() int32 {
+	if x != nil {
+		return x.ActiveLoans
+	}
+	return 0
+}
+
+func (x *RotaEntry) GetDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Deadline
+	}
+	return nil
+}
+
+func (x *RotaEntry) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// PendingCall is an NCIP call (or catalogue search) a transition left to
+// make; a failed one says why and waits for its retry or for staff.
+type PendingCall struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Call names the effect: "ncip.AcceptItem", "locate-lenders", ...
+	Call string `protobuf:"bytes,1,opt,name=call,proto3" json:"call,omitempty"`
+	// Member is the member whose ILS is called.
+	Member   string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	ItemId   string `protobuf:"bytes,3,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	Attempts int32  `protobuf:"varint,4,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	Failed   bool   `protobuf:"varint,5,opt,name=failed,proto3" json:"failed,omitempty"`
+	Error    string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	// NextAttempt is when a timer runs it (again); unset on a failed call
+	// that waits for RETRY_CALLS or SKIP_CALL.
+	NextAttempt   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=next_attempt,json=nextAttempt,proto3" json:"next_attempt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PendingCall) Reset() {
+	*x = PendingCall{}
+	mi := &file_illgw_v1_loans_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PendingCall) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PendingCall) ProtoMessage() {}
+
+func (x *PendingCall) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_loans_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PendingCall.ProtoReflect.Descriptor instead.
+func (*PendingCall) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PendingCall) GetCall() string {
+	if x != nil {
+		return x.Call
+	}
+	return ""
+}
+
+func (x *PendingCall) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *PendingCall) GetItemId() string {
+	if x != nil {
+		return x.ItemId
+	}
+	return ""
+}
+
+func (x *PendingCall) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *PendingCall) GetFailed() bool {
+	if x != nil {
+		return x.Failed
+	}
+	return false
+}
+
+func (x *PendingCall) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *PendingCall) GetNextAttempt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttempt
+	}
+	return nil
+}
+
 // LoanEvent is one entry of a loan's append-only history.
 type LoanEvent struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -568,7 +750,7 @@ type LoanEvent struct {
 
 func (x *LoanEvent) Reset() {
 	*x = LoanEvent{}
-	mi := &file_illgw_v1_loans_proto_msgTypes[2]
+	mi := &file_illgw_v1_loans_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -580,7 +762,7 @@ func (x *LoanEvent) String() string {
 func (*LoanEvent) ProtoMessage() {}
 
 func (x *LoanEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_illgw_v1_loans_proto_msgTypes[2]
+	mi := &file_illgw_v1_loans_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -593,7 +775,7 @@ func (x *LoanEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoanEvent.ProtoReflect.Descriptor instead.
 func (*LoanEvent) Descriptor() ([]byte, []int) {
-	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{2}
+	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LoanEvent) GetLoanId() string {
@@ -701,13 +883,23 @@ type Loan struct {
 	PickupLocation    string                 `protobuf:"bytes,16,opt,name=pickup_location,json=pickupLocation,proto3" json:"pickup_location,omitempty"`
 	Note              string                 `protobuf:"bytes,17,opt,name=note,proto3" json:"note,omitempty"`
 	NeedBefore        *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=need_before,json=needBefore,proto3" json:"need_before,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Reason says why the loan ended unfilled or at the end of its rota.
+	Reason string `protobuf:"bytes,19,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Problem says why the loan waits for staff (a failed call), or is empty.
+	Problem      string         `protobuf:"bytes,20,opt,name=problem,proto3" json:"problem,omitempty"`
+	PendingCalls []*PendingCall `protobuf:"bytes,21,rep,name=pending_calls,json=pendingCalls,proto3" json:"pending_calls,omitempty"`
+	// AllowedActions are the lifecycle actions the loan's state accepts.
+	AllowedActions []LoanAction           `protobuf:"varint,22,rep,packed,name=allowed_actions,json=allowedActions,proto3,enum=illgw.v1.LoanAction" json:"allowed_actions,omitempty"`
+	FinishedAt     *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	// Anonymised says the patron has been removed (loans.anonymise_after).
+	Anonymised    bool `protobuf:"varint,24,opt,name=anonymised,proto3" json:"anonymised,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Loan) Reset() {
 	*x = Loan{}
-	mi := &file_illgw_v1_loans_proto_msgTypes[3]
+	mi := &file_illgw_v1_loans_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +911,7 @@ func (x *Loan) String() string {
 func (*Loan) ProtoMessage() {}
 
 func (x *Loan) ProtoReflect() protoreflect.Message {
-	mi := &file_illgw_v1_loans_proto_msgTypes[3]
+	mi := &file_illgw_v1_loans_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +924,7 @@ func (x *Loan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Loan.ProtoReflect.Descriptor instead.
 func (*Loan) Descriptor() ([]byte, []int) {
-	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{3}
+	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Loan) GetId() string {
@@ -861,6 +1053,48 @@ func (x *Loan) GetNeedBefore() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Loan) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Loan) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
+}
+
+func (x *Loan) GetPendingCalls() []*PendingCall {
+	if x != nil {
+		return x.PendingCalls
+	}
+	return nil
+}
+
+func (x *Loan) GetAllowedActions() []LoanAction {
+	if x != nil {
+		return x.AllowedActions
+	}
+	return nil
+}
+
+func (x *Loan) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+func (x *Loan) GetAnonymised() bool {
+	if x != nil {
+		return x.Anonymised
+	}
+	return false
+}
+
 type CreateLoanRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Requester    string                 `protobuf:"bytes,1,opt,name=requester,proto3" json:"requester,omitempty"`
@@ -880,7 +1114,7 @@ type CreateLoanRequest struct {
 
 func (x *CreateLoanRequest) Reset() {
 	*x = CreateLoanRequest{}
-	mi := &file_illgw_v1_loans_proto_msgTypes[4]
+	mi := &file_illgw_v1_loans_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -892,7 +1126,7 @@ func (x *CreateLoanRequest) String() string {
 func (*CreateLoanRequest) ProtoMessage() {}
 
 func (x *CreateLoanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_illgw_v1_loans_proto_msgTypes[4]
+	mi := &file_illgw_v1_loans_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -905,7 +1139,7 @@ func (x *CreateLoanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateLoanRequest.ProtoReflect.Descriptor instead.
 func (*CreateLoanRequest) Descriptor() ([]byte, []int) {
-	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{4}
+	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CreateLoanRequest) GetRequester() string {
@@ -980,7 +1214,7 @@ type GetLoanRequest struct {
 
 func (x *GetLoanRequest) Reset() {
 	*x = GetLoanRequest{}
-	mi := &file_illgw_v1_loans_proto_msgTypes[5]
+	mi := &file_illgw_v1_loans_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -992,7 +1226,7 @@ func (x *GetLoanRequest) String() string {
 func (*GetLoanRequest) ProtoMessage() {}
 
 func (x *GetLoanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_illgw_v1_loans_proto_msgTypes[5]
+	mi := &file_illgw_v1_loans_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1005,7 +1239,7 @@ func (x *GetLoanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoanRequest.ProtoReflect.Descriptor instead.
 func (*GetLoanRequest) Descriptor() ([]byte, []int) {
-	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{5}
+	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetLoanRequest) GetId() string {
@@ -1032,7 +1266,7 @@ type ListLoansRequest struct {
 
 func (x *ListLoansRequest) Reset() {
 	*x = ListLoansRequest{}
-	mi := &file_illgw_v1_loans_proto_msgTypes[6]
+	mi := &file_illgw_v1_loans_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1044,7 +1278,7 @@ func (x *ListLoansRequest) String() string {
 func (*ListLoansRequest) ProtoMessage() {}
 
 func (x *ListLoansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_illgw_v1_loans_proto_msgTypes[6]
+	mi := &file_illgw_v1_loans_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1057,7 +1291,7 @@ func (x *ListLoansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoansRequest.ProtoReflect.Descriptor instead.
 func (*ListLoansRequest) Descriptor() ([]byte, []int) {
-	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{6}
+	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListLoansRequest) GetRequester() string {
@@ -1119,7 +1353,7 @@ type ListLoansResponse struct {
 
 func (x *ListLoansResponse) Reset() {
 	*x = ListLoansResponse{}
-	mi := &file_illgw_v1_loans_proto_msgTypes[7]
+	mi := &file_illgw_v1_loans_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1131,7 +1365,7 @@ func (x *ListLoansResponse) String() string {
 func (*ListLoansResponse) ProtoMessage() {}
 
 func (x *ListLoansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_illgw_v1_loans_proto_msgTypes[7]
+	mi := &file_illgw_v1_loans_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1144,7 +1378,7 @@ func (x *ListLoansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoansResponse.ProtoReflect.Descriptor instead.
 func (*ListLoansResponse) Descriptor() ([]byte, []int) {
-	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{7}
+	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListLoansResponse) GetLoans() []*Loan {
@@ -1177,13 +1411,16 @@ type ActRequest struct {
 	Note    string                 `protobuf:"bytes,9,opt,name=note,proto3" json:"note,omitempty"`
 	// IdempotencyKey makes a retried Act a no-op that returns the loan.
 	IdempotencyKey string `protobuf:"bytes,10,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// FromIls says the member's own ILS made this step's NCIP call (an NCIP
+	// notification), so the broker does not make it again.
+	FromIls       bool `protobuf:"varint,11,opt,name=from_ils,json=fromIls,proto3" json:"from_ils,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ActRequest) Reset() {
 	*x = ActRequest{}
-	mi := &file_illgw_v1_loans_proto_msgTypes[8]
+	mi := &file_illgw_v1_loans_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1432,7 @@ func (x *ActRequest) String() string {
 func (*ActRequest) ProtoMessage() {}
 
 func (x *ActRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_illgw_v1_loans_proto_msgTypes[8]
+	mi := &file_illgw_v1_loans_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1445,7 @@ func (x *ActRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActRequest.ProtoReflect.Descriptor instead.
 func (*ActRequest) Descriptor() ([]byte, []int) {
-	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{8}
+	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ActRequest) GetId() string {
@@ -1281,21 +1518,30 @@ func (x *ActRequest) GetIdempotencyKey() string {
 	return ""
 }
 
+func (x *ActRequest) GetFromIls() bool {
+	if x != nil {
+		return x.FromIls
+	}
+	return false
+}
+
 type WatchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Cursor resumes after an event; empty means from now.
+	// Cursor resumes after an event (LoanEvent.cursor of a Watch); empty
+	// means from now, or from the beginning with from_beginning.
 	Cursor string `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// LoanIds, Requester and Supplier filter; empty means all.
 	LoanIds       []string `protobuf:"bytes,2,rep,name=loan_ids,json=loanIds,proto3" json:"loan_ids,omitempty"`
 	Requester     string   `protobuf:"bytes,3,opt,name=requester,proto3" json:"requester,omitempty"`
 	Supplier      string   `protobuf:"bytes,4,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	FromBeginning bool     `protobuf:"varint,5,opt,name=from_beginning,json=fromBeginning,proto3" json:"from_beginning,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_illgw_v1_loans_proto_msgTypes[9]
+	mi := &file_illgw_v1_loans_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +1553,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_illgw_v1_loans_proto_msgTypes[9]
+	mi := &file_illgw_v1_loans_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +1566,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{9}
+	return file_illgw_v1_loans_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WatchRequest) GetCursor() string {
@@ -1351,6 +1597,13 @@ func (x *WatchRequest) GetSupplier() string {
 	return ""
 }
 
+func (x *WatchRequest) GetFromBeginning() bool {
+	if x != nil {
+		return x.FromBeginning
+	}
+	return false
+}
+
 var File_illgw_v1_loans_proto protoreflect.FileDescriptor
 
 const file_illgw_v1_loans_proto_rawDesc = "" +
@@ -1366,7 +1619,7 @@ const file_illgw_v1_loans_proto_rawDesc = "" +
 	"oclcNumber\x12)\n" +
 	"\x10publication_date\x18\a \x01(\tR\x0fpublicationDate\x12\x17\n" +
 	"\aitem_id\x18\b \x01(\tR\x06itemId\x12\x16\n" +
-	"\x06record\x18\t \x01(\fR\x06record\"\x98\x02\n" +
+	"\x06record\x18\t \x01(\fR\x06record\"\xb0\x03\n" +
 	"\tRotaEntry\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12-\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x17.illgw.v1.SupplierStateR\x05state\x12\x16\n" +
@@ -1376,7 +1629,21 @@ const file_illgw_v1_loans_proto_rawDesc = "" +
 	"answeredAt\x12\x17\n" +
 	"\aitem_id\x18\x06 \x01(\tR\x06itemId\x12\x1f\n" +
 	"\vcall_number\x18\a \x01(\tR\n" +
-	"callNumber\"\x81\x03\n" +
+	"callNumber\x12\x1c\n" +
+	"\tavailable\x18\b \x01(\bR\tavailable\x12!\n" +
+	"\factive_loans\x18\t \x01(\x05R\vactiveLoans\x126\n" +
+	"\bdeadline\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\v \x01(\tR\trequestId\"\xdb\x01\n" +
+	"\vPendingCall\x12\x12\n" +
+	"\x04call\x18\x01 \x01(\tR\x04call\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\tR\x06member\x12\x17\n" +
+	"\aitem_id\x18\x03 \x01(\tR\x06itemId\x12\x1a\n" +
+	"\battempts\x18\x04 \x01(\x05R\battempts\x12\x16\n" +
+	"\x06failed\x18\x05 \x01(\bR\x06failed\x12\x14\n" +
+	"\x05error\x18\x06 \x01(\tR\x05error\x12=\n" +
+	"\fnext_attempt\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vnextAttempt\"\x81\x03\n" +
 	"\tLoanEvent\x12\x17\n" +
 	"\aloan_id\x18\x01 \x01(\tR\x06loanId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12*\n" +
@@ -1390,7 +1657,7 @@ const file_illgw_v1_loans_proto_rawDesc = "" +
 	"\amessage\x18\t \x01(\tR\amessage\x12\x16\n" +
 	"\x06member\x18\n" +
 	" \x01(\tR\x06member\x12\x16\n" +
-	"\x06cursor\x18\v \x01(\tR\x06cursor\"\xf8\x05\n" +
+	"\x06cursor\x18\v \x01(\tR\x06cursor\"\x82\b\n" +
 	"\x04Loan\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12)\n" +
@@ -1413,7 +1680,16 @@ const file_illgw_v1_loans_proto_rawDesc = "" +
 	"\x0fpickup_location\x18\x10 \x01(\tR\x0epickupLocation\x12\x12\n" +
 	"\x04note\x18\x11 \x01(\tR\x04note\x12;\n" +
 	"\vneed_before\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"needBefore\"\xfd\x02\n" +
+	"needBefore\x12\x16\n" +
+	"\x06reason\x18\x13 \x01(\tR\x06reason\x12\x18\n" +
+	"\aproblem\x18\x14 \x01(\tR\aproblem\x12:\n" +
+	"\rpending_calls\x18\x15 \x03(\v2\x15.illgw.v1.PendingCallR\fpendingCalls\x12=\n" +
+	"\x0fallowed_actions\x18\x16 \x03(\x0e2\x14.illgw.v1.LoanActionR\x0eallowedActions\x12;\n" +
+	"\vfinished_at\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\x12\x1e\n" +
+	"\n" +
+	"anonymised\x18\x18 \x01(\bR\n" +
+	"anonymised\"\xfd\x02\n" +
 	"\x11CreateLoanRequest\x12\x1c\n" +
 	"\trequester\x18\x01 \x01(\tR\trequester\x12\x1b\n" +
 	"\tpatron_id\x18\x02 \x01(\tR\bpatronId\x12\x1f\n" +
@@ -1439,7 +1715,7 @@ const file_illgw_v1_loans_proto_rawDesc = "" +
 	"withEvents\"a\n" +
 	"\x11ListLoansResponse\x12$\n" +
 	"\x05loans\x18\x01 \x03(\v2\x0e.illgw.v1.LoanR\x05loans\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd9\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf4\x02\n" +
 	"\n" +
 	"ActRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12,\n" +
@@ -1452,12 +1728,14 @@ const file_illgw_v1_loans_proto_rawDesc = "" +
 	"\x06reason\x18\b \x01(\tR\x06reason\x12\x12\n" +
 	"\x04note\x18\t \x01(\tR\x04note\x12'\n" +
 	"\x0fidempotency_key\x18\n" +
-	" \x01(\tR\x0eidempotencyKey\"{\n" +
+	" \x01(\tR\x0eidempotencyKey\x12\x19\n" +
+	"\bfrom_ils\x18\v \x01(\bR\afromIls\"\xa2\x01\n" +
 	"\fWatchRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\tR\x06cursor\x12\x19\n" +
 	"\bloan_ids\x18\x02 \x03(\tR\aloanIds\x12\x1c\n" +
 	"\trequester\x18\x03 \x01(\tR\trequester\x12\x1a\n" +
-	"\bsupplier\x18\x04 \x01(\tR\bsupplier*\x98\x04\n" +
+	"\bsupplier\x18\x04 \x01(\tR\bsupplier\x12%\n" +
+	"\x0efrom_beginning\x18\x05 \x01(\bR\rfromBeginning*\x98\x04\n" +
 	"\tLoanState\x12\x1a\n" +
 	"\x16LOAN_STATE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eLOAN_STATE_NEW\x10\x01\x12\x18\n" +
@@ -1479,7 +1757,7 @@ const file_illgw_v1_loans_proto_rawDesc = "" +
 	"\x19LOAN_STATE_CANCEL_PENDING\x10\x10\x12\x18\n" +
 	"\x14LOAN_STATE_CANCELLED\x10\x11\x12\x13\n" +
 	"\x0fLOAN_STATE_LOST\x10\x12\x12\x1d\n" +
-	"\x19LOAN_STATE_INVALID_PATRON\x10\x13*\xaf\x03\n" +
+	"\x19LOAN_STATE_INVALID_PATRON\x10\x13*\xc8\x03\n" +
 	"\rSupplierState\x12\x1e\n" +
 	"\x1aSUPPLIER_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18SUPPLIER_STATE_CANDIDATE\x10\x01\x12\x18\n" +
@@ -1495,7 +1773,8 @@ const file_illgw_v1_loans_proto_rawDesc = "" +
 	"\x12\x1c\n" +
 	"\x18SUPPLIER_STATE_TIMED_OUT\x10\v\x12\x1c\n" +
 	"\x18SUPPLIER_STATE_CANCELLED\x10\f\x12\x1a\n" +
-	"\x16SUPPLIER_STATE_SKIPPED\x10\r*\xa6\x02\n" +
+	"\x16SUPPLIER_STATE_SKIPPED\x10\r\x12\x17\n" +
+	"\x13SUPPLIER_STATE_LOST\x10\x0e*\xc7\x05\n" +
 	"\n" +
 	"LoanAction\x12\x1b\n" +
 	"\x17LOAN_ACTION_UNSPECIFIED\x10\x00\x12\x14\n" +
@@ -1509,7 +1788,21 @@ const file_illgw_v1_loans_proto_rawDesc = "" +
 	"\x12LOAN_ACTION_RECALL\x10\b\x12\x16\n" +
 	"\x12LOAN_ACTION_CANCEL\x10\t\x12\x1d\n" +
 	"\x19LOAN_ACTION_MARK_UNFILLED\x10\n" +
-	"*z\n" +
+	"\x12\x1b\n" +
+	"\x17LOAN_ACTION_WILL_SUPPLY\x10\v\x12\x1d\n" +
+	"\x19LOAN_ACTION_LENDER_CANCEL\x10\f\x12\x1c\n" +
+	"\x18LOAN_ACTION_SET_DUE_DATE\x10\r\x12\x1d\n" +
+	"\x19LOAN_ACTION_RENEW_GRANTED\x10\x0e\x12\x1c\n" +
+	"\x18LOAN_ACTION_RENEW_DENIED\x10\x0f\x12\x1c\n" +
+	"\x18LOAN_ACTION_MARK_OVERDUE\x10\x10\x12 \n" +
+	"\x1cLOAN_ACTION_CANCEL_CONFIRMED\x10\x11\x12\x1d\n" +
+	"\x19LOAN_ACTION_CANCEL_DENIED\x10\x12\x12\x19\n" +
+	"\x15LOAN_ACTION_MARK_LOST\x10\x13\x12\x1f\n" +
+	"\x1bLOAN_ACTION_OVERRIDE_PATRON\x10\x14\x12\x1a\n" +
+	"\x16LOAN_ACTION_RETRY_ROTA\x10\x15\x12\x19\n" +
+	"\x15LOAN_ACTION_ANONYMISE\x10\x16\x12\x1b\n" +
+	"\x17LOAN_ACTION_RETRY_CALLS\x10\x17\x12\x19\n" +
+	"\x15LOAN_ACTION_SKIP_CALL\x10\x18*z\n" +
 	"\fServiceLevel\x12\x1d\n" +
 	"\x19SERVICE_LEVEL_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SERVICE_LEVEL_NORMAL\x10\x01\x12\x16\n" +
@@ -1535,7 +1828,7 @@ func file_illgw_v1_loans_proto_rawDescGZIP() []byte {
 }
 
 var file_illgw_v1_loans_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_illgw_v1_loans_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_illgw_v1_loans_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_illgw_v1_loans_proto_goTypes = []any{
 	(LoanState)(0),                // 0: illgw.v1.LoanState
 	(SupplierState)(0),            // 1: illgw.v1.SupplierState
@@ -1543,59 +1836,65 @@ var file_illgw_v1_loans_proto_goTypes = []any{
 	(ServiceLevel)(0),             // 3: illgw.v1.ServiceLevel
 	(*Bib)(nil),                   // 4: illgw.v1.Bib
 	(*RotaEntry)(nil),             // 5: illgw.v1.RotaEntry
-	(*LoanEvent)(nil),             // 6: illgw.v1.LoanEvent
-	(*Loan)(nil),                  // 7: illgw.v1.Loan
-	(*CreateLoanRequest)(nil),     // 8: illgw.v1.CreateLoanRequest
-	(*GetLoanRequest)(nil),        // 9: illgw.v1.GetLoanRequest
-	(*ListLoansRequest)(nil),      // 10: illgw.v1.ListLoansRequest
-	(*ListLoansResponse)(nil),     // 11: illgw.v1.ListLoansResponse
-	(*ActRequest)(nil),            // 12: illgw.v1.ActRequest
-	(*WatchRequest)(nil),          // 13: illgw.v1.WatchRequest
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*Actor)(nil),                 // 15: illgw.v1.Actor
+	(*PendingCall)(nil),           // 6: illgw.v1.PendingCall
+	(*LoanEvent)(nil),             // 7: illgw.v1.LoanEvent
+	(*Loan)(nil),                  // 8: illgw.v1.Loan
+	(*CreateLoanRequest)(nil),     // 9: illgw.v1.CreateLoanRequest
+	(*GetLoanRequest)(nil),        // 10: illgw.v1.GetLoanRequest
+	(*ListLoansRequest)(nil),      // 11: illgw.v1.ListLoansRequest
+	(*ListLoansResponse)(nil),     // 12: illgw.v1.ListLoansResponse
+	(*ActRequest)(nil),            // 13: illgw.v1.ActRequest
+	(*WatchRequest)(nil),          // 14: illgw.v1.WatchRequest
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*Actor)(nil),                 // 16: illgw.v1.Actor
 }
 var file_illgw_v1_loans_proto_depIdxs = []int32{
 	1,  // 0: illgw.v1.RotaEntry.state:type_name -> illgw.v1.SupplierState
-	14, // 1: illgw.v1.RotaEntry.asked_at:type_name -> google.protobuf.Timestamp
-	14, // 2: illgw.v1.RotaEntry.answered_at:type_name -> google.protobuf.Timestamp
-	14, // 3: illgw.v1.LoanEvent.at:type_name -> google.protobuf.Timestamp
-	15, // 4: illgw.v1.LoanEvent.actor:type_name -> illgw.v1.Actor
-	2,  // 5: illgw.v1.LoanEvent.action:type_name -> illgw.v1.LoanAction
-	0,  // 6: illgw.v1.LoanEvent.from_state:type_name -> illgw.v1.LoanState
-	0,  // 7: illgw.v1.LoanEvent.to_state:type_name -> illgw.v1.LoanState
-	0,  // 8: illgw.v1.Loan.state:type_name -> illgw.v1.LoanState
-	4,  // 9: illgw.v1.Loan.bib:type_name -> illgw.v1.Bib
-	3,  // 10: illgw.v1.Loan.service_level:type_name -> illgw.v1.ServiceLevel
-	5,  // 11: illgw.v1.Loan.rota:type_name -> illgw.v1.RotaEntry
-	14, // 12: illgw.v1.Loan.due_date:type_name -> google.protobuf.Timestamp
-	14, // 13: illgw.v1.Loan.created_at:type_name -> google.protobuf.Timestamp
-	14, // 14: illgw.v1.Loan.updated_at:type_name -> google.protobuf.Timestamp
-	6,  // 15: illgw.v1.Loan.events:type_name -> illgw.v1.LoanEvent
-	14, // 16: illgw.v1.Loan.need_before:type_name -> google.protobuf.Timestamp
-	4,  // 17: illgw.v1.CreateLoanRequest.bib:type_name -> illgw.v1.Bib
-	3,  // 18: illgw.v1.CreateLoanRequest.service_level:type_name -> illgw.v1.ServiceLevel
-	14, // 19: illgw.v1.CreateLoanRequest.need_before:type_name -> google.protobuf.Timestamp
-	15, // 20: illgw.v1.CreateLoanRequest.actor:type_name -> illgw.v1.Actor
-	0,  // 21: illgw.v1.ListLoansRequest.states:type_name -> illgw.v1.LoanState
-	7,  // 22: illgw.v1.ListLoansResponse.loans:type_name -> illgw.v1.Loan
-	2,  // 23: illgw.v1.ActRequest.action:type_name -> illgw.v1.LoanAction
-	15, // 24: illgw.v1.ActRequest.actor:type_name -> illgw.v1.Actor
-	14, // 25: illgw.v1.ActRequest.due_date:type_name -> google.protobuf.Timestamp
-	8,  // 26: illgw.v1.Loans.Create:input_type -> illgw.v1.CreateLoanRequest
-	9,  // 27: illgw.v1.Loans.Get:input_type -> illgw.v1.GetLoanRequest
-	10, // 28: illgw.v1.Loans.List:input_type -> illgw.v1.ListLoansRequest
-	12, // 29: illgw.v1.Loans.Act:input_type -> illgw.v1.ActRequest
-	13, // 30: illgw.v1.Loans.Watch:input_type -> illgw.v1.WatchRequest
-	7,  // 31: illgw.v1.Loans.Create:output_type -> illgw.v1.Loan
-	7,  // 32: illgw.v1.Loans.Get:output_type -> illgw.v1.Loan
-	11, // 33: illgw.v1.Loans.List:output_type -> illgw.v1.ListLoansResponse
-	7,  // 34: illgw.v1.Loans.Act:output_type -> illgw.v1.Loan
-	6,  // 35: illgw.v1.Loans.Watch:output_type -> illgw.v1.LoanEvent
-	31, // [31:36] is the sub-list for method output_type
-	26, // [26:31] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	15, // 1: illgw.v1.RotaEntry.asked_at:type_name -> google.protobuf.Timestamp
+	15, // 2: illgw.v1.RotaEntry.answered_at:type_name -> google.protobuf.Timestamp
+	15, // 3: illgw.v1.RotaEntry.deadline:type_name -> google.protobuf.Timestamp
+	15, // 4: illgw.v1.PendingCall.next_attempt:type_name -> google.protobuf.Timestamp
+	15, // 5: illgw.v1.LoanEvent.at:type_name -> google.protobuf.Timestamp
+	16, // 6: illgw.v1.LoanEvent.actor:type_name -> illgw.v1.Actor
+	2,  // 7: illgw.v1.LoanEvent.action:type_name -> illgw.v1.LoanAction
+	0,  // 8: illgw.v1.LoanEvent.from_state:type_name -> illgw.v1.LoanState
+	0,  // 9: illgw.v1.LoanEvent.to_state:type_name -> illgw.v1.LoanState
+	0,  // 10: illgw.v1.Loan.state:type_name -> illgw.v1.LoanState
+	4,  // 11: illgw.v1.Loan.bib:type_name -> illgw.v1.Bib
+	3,  // 12: illgw.v1.Loan.service_level:type_name -> illgw.v1.ServiceLevel
+	5,  // 13: illgw.v1.Loan.rota:type_name -> illgw.v1.RotaEntry
+	15, // 14: illgw.v1.Loan.due_date:type_name -> google.protobuf.Timestamp
+	15, // 15: illgw.v1.Loan.created_at:type_name -> google.protobuf.Timestamp
+	15, // 16: illgw.v1.Loan.updated_at:type_name -> google.protobuf.Timestamp
+	7,  // 17: illgw.v1.Loan.events:type_name -> illgw.v1.LoanEvent
+	15, // 18: illgw.v1.Loan.need_before:type_name -> google.protobuf.Timestamp
+	6,  // 19: illgw.v1.Loan.pending_calls:type_name -> illgw.v1.PendingCall
+	2,  // 20: illgw.v1.Loan.allowed_actions:type_name -> illgw.v1.LoanAction
+	15, // 21: illgw.v1.Loan.finished_at:type_name -> google.protobuf.Timestamp
+	4,  // 22: illgw.v1.CreateLoanRequest.bib:type_name -> illgw.v1.Bib
+	3,  // 23: illgw.v1.CreateLoanRequest.service_level:type_name -> illgw.v1.ServiceLevel
+	15, // 24: illgw.v1.CreateLoanRequest.need_before:type_name -> google.protobuf.Timestamp
+	16, // 25: illgw.v1.CreateLoanRequest.actor:type_name -> illgw.v1.Actor
+	0,  // 26: illgw.v1.ListLoansRequest.states:type_name -> illgw.v1.LoanState
+	8,  // 27: illgw.v1.ListLoansResponse.loans:type_name -> illgw.v1.Loan
+	2,  // 28: illgw.v1.ActRequest.action:type_name -> illgw.v1.LoanAction
+	16, // 29: illgw.v1.ActRequest.actor:type_name -> illgw.v1.Actor
+	15, // 30: illgw.v1.ActRequest.due_date:type_name -> google.protobuf.Timestamp
+	9,  // 31: illgw.v1.Loans.Create:input_type -> illgw.v1.CreateLoanRequest
+	10, // 32: illgw.v1.Loans.Get:input_type -> illgw.v1.GetLoanRequest
+	11, // 33: illgw.v1.Loans.List:input_type -> illgw.v1.ListLoansRequest
+	13, // 34: illgw.v1.Loans.Act:input_type -> illgw.v1.ActRequest
+	14, // 35: illgw.v1.Loans.Watch:input_type -> illgw.v1.WatchRequest
+	8,  // 36: illgw.v1.Loans.Create:output_type -> illgw.v1.Loan
+	8,  // 37: illgw.v1.Loans.Get:output_type -> illgw.v1.Loan
+	12, // 38: illgw.v1.Loans.List:output_type -> illgw.v1.ListLoansResponse
+	8,  // 39: illgw.v1.Loans.Act:output_type -> illgw.v1.Loan
+	7,  // 40: illgw.v1.Loans.Watch:output_type -> illgw.v1.LoanEvent
+	36, // [36:41] is the sub-list for method output_type
+	31, // [31:36] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_illgw_v1_loans_proto_init() }
@@ -1610,7 +1909,7 @@ func file_illgw_v1_loans_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_illgw_v1_loans_proto_rawDesc), len(file_illgw_v1_loans_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,15 +37,18 @@ const (
 // is a compare-and-set on the loan's version with its event written in the
 // same atomic step.
 type LoansClient interface {
-	// Create stores a new loan in state NEW.
+	// Create stores a new loan, checks the patron at the requesting member
+	// (NCIP LookupUser), builds the rota from the catalogue and asks the
+	// first lender; it returns the loan as far as it got.
 	Create(ctx context.Context, in *CreateLoanRequest, opts ...grpc.CallOption) (*Loan, error)
 	// Get returns one loan with its events.
 	Get(ctx context.Context, in *GetLoanRequest, opts ...grpc.CallOption) (*Loan, error)
 	// List returns loans in partition and id order, a page at a time.
 	List(ctx context.Context, in *ListLoansRequest, opts ...grpc.CallOption) (*ListLoansResponse, error)
-	// Act applies an action to a loan.
+	// Act applies an action to a loan and makes the NCIP calls it leads to.
 	Act(ctx context.Context, in *ActRequest, opts ...grpc.CallOption) (*Loan, error)
-	// Watch streams loan events as they are written.
+	// Watch streams loan events as they are written, from the partition
+	// feeds; each event carries the cursor to resume after it.
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LoanEvent], error)
 }
 
@@ -124,15 +127,18 @@ type Loans_WatchClient = grpc.ServerStreamingClient[LoanEvent]
 // is a compare-and-set on the loan's version with its event written in the
 // same atomic step.
 type LoansServer interface {
-	// Create stores a new loan in state NEW.
+	// Create stores a new loan, checks the patron at the requesting member
+	// (NCIP LookupUser), builds the rota from the catalogue and asks the
+	// first lender; it returns the loan as far as it got.
 	Create(context.Context, *CreateLoanRequest) (*Loan, error)
 	// Get returns one loan with its events.
 	Get(context.Context, *GetLoanRequest) (*Loan, error)
 	// List returns loans in partition and id order, a page at a time.
 	List(context.Context, *ListLoansRequest) (*ListLoansResponse, error)
-	// Act applies an action to a loan.
+	// Act applies an action to a loan and makes the NCIP calls it leads to.
 	Act(context.Context, *ActRequest) (*Loan, error)
-	// Watch streams loan events as they are written.
+	// Watch streams loan events as they are written, from the partition
+	// feeds; each event carries the cursor to resume after it.
 	Watch(*WatchRequest, grpc.ServerStreamingServer[LoanEvent]) error
 	mustEmbedUnimplementedLoansServer()
 }
