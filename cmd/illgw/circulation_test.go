@@ -429,3 +429,70 @@ func TestSIP2OverTLS(t *testing.T) {
 	}
 	checkNoSecrets(t, logs.String())
 }
+
+// TestDemoSIP2 drives `illgw demo` (the real binary, with its simulated
+// member libraries) over SIP2 with DESIGN.md's demo fixtures.
+func TestDemoSIP2(t *testing.T) {
+	httpAddr, grpcAddr, sipAddr := addr(t), addr(t), addr(t)
+	d := startIllgw(t, httpAddr, grpcAddr, "demo", "-http", httpAddr, "-grpc", grpcAddr, "-sip2", sipAddr, "-z3950", addr(t), "-log-level", "debug")
+	d.waitHealthy(t)
+	k := dialKiosk(t, sipAddr, nil)
+	do[*sip2.ACSStatus](k, &sip2.SCStatus{})
+	if !k.login("kiosk1", "kiosk1pass") {
+		t.Fatal("kiosk1/kiosk1pass refused by the demo")
+	}
+	if st := do[*sip2.ACSStatus](k, &sip2.SCStatus{}); !st.Online || st.InstitutionID != "NORTH" {
+		t.Errorf("98: online %v institution %q", st.Online, st.InstitutionID)
+	}
+	info := func() *sip2.PatronInformationResponse {
+		return do[*sip2.PatronInformationResponse](k, &sip2.PatronInformation{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", Summary: "  Y       "})
+	}
+	pi := info()
+	if pi.ValidPatron != sip2.Yes || pi.ValidPatronPassword != sip2.Yes || pi.ChargedItemsCount != 0 || pi.HoldItemsCount != 0 || pi.OverdueItemsCount != 0 || pi.PatronStatus.String()[0] != ' ' {
+		t.Errorf("64 for N0001 at start: %+v", pi)
+	}
+	if ps := do[*sip2.PatronStatusResponse](k, &sip2.PatronStatusRequest{InstitutionID: "NORTH", PatronID: "N0002", PatronPassword: "1234"}); ps.PatronStatus.String()[0] != 'Y' {
+		t.Errorf("24 for N0002: status %q", ps.PatronStatus)
+	}
+	status := func(item string) string {
+		return do[*sip2.ItemInformationResponse](k, &sip2.ItemInformation{InstitutionID: "NORTH", ItemID: item}).CirculationStatus
+	}
+	for i := 1; i <= 10; i++ {
+		if s := status(fmt.Sprintf("NI%04d", i)); s != sip2.CirculationAvailable {
+			t.Errorf("NI%04d: circulation status %q at start", i, s)
+		}
+	}
+	if co := do[*sip2.CheckoutResponse](k, &sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0001"}); !co.OK {
+		t.Fatalf("12: %+v", co)
+	}
+	if s := status("NI0001"); s != sip2.CirculationCharged {
+		t.Errorf("NI0001 after checkout: %q", s)
+	}
+	if pi := info(); pi.ChargedItemsCount != 1 || len(pi.ChargedItems) != 1 || pi.ChargedItems[0] != "NI0001" {
+		t.Errorf("64 after checkout: charged %d %q", pi.ChargedItemsCount, pi.ChargedItems)
+	}
+	if rn := do[*sip2.RenewResponse](k, &sip2.Renew{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0001"}); !rn.OK {
+		t.Errorf("30: %+v", rn)
+	}
+	if ra := do[*sip2.RenewAllResponse](k, &sip2.RenewAll{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234"}); ra.RenewedCount+ra.UnrenewedCount != 1 {
+		t.Errorf("66: renewed %d unrenewed %d", ra.RenewedCount, ra.UnrenewedCount)
+	}
+	if ci := do[*sip2.CheckinResponse](k, &sip2.Checkin{InstitutionID: "NORTH", ItemID: "NI0001", CurrentLocation: "MAIN"}); !ci.OK {
+		t.Errorf("10: %+v", ci)
+	}
+	if s := status("NI0001"); s != sip2.CirculationAvailable {
+		t.Errorf("NI0001 after checkin: %q", s)
+	}
+	do[*sip2.FeePaidResponse](k, &sip2.FeePaid{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", FeeType: sip2.FeeOverdue, PaymentType: sip2.PaymentCash, CurrencyType: "USD", FeeAmount: "0.50"})
+	if h := do[*sip2.HoldResponse](k, &sip2.Hold{HoldMode: '+', InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0002"}); !h.OK {
+		t.Errorf("16: %+v", h)
+	}
+	do[*sip2.ItemStatusUpdateResponse](k, &sip2.ItemStatusUpdate{InstitutionID: "NORTH", ItemID: "NI0003", ItemProperties: "demo"})
+	do[*sip2.PatronStatusResponse](k, &sip2.BlockPatron{InstitutionID: "NORTH", PatronID: "N0002", BlockedCardMessage: "test"})
+	do[*sip2.PatronEnableResponse](k, &sip2.PatronEnable{InstitutionID: "NORTH", PatronID: "N0002", PatronPassword: "1234"})
+	if es := do[*sip2.EndSessionResponse](k, &sip2.EndPatronSession{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234"}); !es.EndSession {
+		t.Errorf("36: %+v", es)
+	}
+	d.terminate(t)
+	checkNoSecrets(t, d.stderr.String())
+}
