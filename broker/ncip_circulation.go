@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/illgw/illgw/broker/member"
 	"github.com/illgw/illgw/broker/patron"
 	"github.com/illgw/illgw/ncip"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
@@ -107,7 +108,7 @@ func (c *circulation) memberPatronSource(ctx context.Context, r route, src Patro
 			p, err = r.member.Directory.Authenticate(ctx, id, pin)
 		}
 	default:
-		p, err = c.lookupNCIP(ctx, r, id, pin)
+		return c.memberPatronNCIP(ctx, r, id, pin)
 	}
 	switch {
 	case errors.Is(err, patron.ErrUnknownPatron):
@@ -133,6 +134,78 @@ func (c *circulation) memberPatronSource(ctx context.Context, r route, src Patro
 	}
 	return &illgwv1.PatronInformationResponse{Patron: out, HoldItemsCount: -1, OverdueItemsCount: -1, ChargedItemsCount: -1,
 		FineItemsCount: -1, RecallItemsCount: -1, UnavailableHoldsCount: -1}, nil
+}
+
+// memberPatronNCIP answers MemberPatron from the member ILS's NCIP
+// responder, NCIP 2.02 Part 1 §"Lookup User" with AuthenticationInput
+// (barcode and, when given, PIN): Unknown User is NOT_FOUND, any other
+// Problem with a PIN given is PERMISSION_DENIED, a failed call UNAVAILABLE.
+func (c *circulation) memberPatronNCIP(ctx context.Context, r route, id, pin string) (*illgwv1.PatronInformationResponse, error) {
+	var rm *member.Member
+	if c.b.registry != nil {
+		rm = c.b.registry.Member(r.member.Code)
+	}
+	if rm == nil || rm.NCIP() == nil {
+		return nil, errorf(codes.FailedPrecondition, "member %s has no NCIP responder configured for patrons", r.member.Code)
+	}
+	req := &ncip.LookupUser{AuthenticationInputs: []ncip.AuthenticationInput{
+		{Data: id, DataFormat: ncip.SV("text/plain"), Type: ncip.SV("Barcode Id")},
+	}, UserElementTypes: []ncip.SchemeValue{ncip.SV("Name Information"), ncip.SV("User Address Information"), ncip.SV("Block Or Trap")}}
+	if pin != "" {
+		req.AuthenticationInputs = append(req.AuthenticationInputs, ncip.AuthenticationInput{Data: pin, DataFormat: ncip.SV("text/plain"), Type: ncip.SV("PIN")})
+	}
+	resp, err := rm.NCIP().LookupUser(ctx, req)
+	var problem *ncip.Problem
+	if err == nil && len(resp.Problems) > 0 {
+		problem = &resp.Problems[0]
+	}
+	switch {
+	case problem != nil || errors.As(err, &problem):
+		if ncip.Match(problem.Type.Value, ncip.ProblemUnknownUser) {
+			return nil, errorf(codes.NotFound, "no patron %q at %s", truncate(id, 64), r.member.Code)
+		}
+		if pin != "" {
+			return nil, errorf(codes.PermissionDenied, "patron %q at %s could not be authenticated", truncate(id, 64), r.member.Code)
+		}
+		return nil, errorf(codes.FailedPrecondition, "the library system of %s refused the lookup: %s", r.member.Code, truncate(problem.Type.Value, 64))
+	case err != nil:
+		c.b.log.Warn("circulation: member call failed", "op", "MemberPatron", "member", r.member.Code, "err", err)
+		return nil, memberError(r.member.Code, err)
+	}
+	p := &illgwv1.Patron{PatronId: id, Valid: illgwv1.Tristate_TRISTATE_YES, Restrictions: &illgwv1.PatronRestrictions{}}
+	if pin != "" {
+		p.PinValid = illgwv1.Tristate_TRISTATE_YES
+	}
+	if f := resp.UserOptionalFields; f != nil {
+		p.PersonalName = personalName(f.NameInformation)
+		for _, a := range f.UserAddressInformation {
+			if a.ElectronicAddress != nil && strings.EqualFold(a.ElectronicAddress.Type.Value, "mailto") && p.Email == "" {
+				p.Email = a.ElectronicAddress.Data
+			}
+		}
+		p.Restrictions.ChargePrivilegesDenied = len(f.BlockOrTraps) > 0
+	}
+	return &illgwv1.PatronInformationResponse{Patron: p, HoldItemsCount: -1, OverdueItemsCount: -1, ChargedItemsCount: -1,
+		FineItemsCount: -1, RecallItemsCount: -1, UnavailableHoldsCount: -1}, nil
+}
+
+// personalName is a user's name as one line: the unstructured name, or
+// "Surname, Given names" from the structured one.
+func personalName(n *ncip.NameInformation) string {
+	if n == nil || n.Personal == nil {
+		return ""
+	}
+	if n.Personal.Unstructured != "" {
+		return n.Personal.Unstructured
+	}
+	s := n.Personal.Structured
+	if s == nil {
+		return ""
+	}
+	if s.GivenName == "" {
+		return s.Surname
+	}
+	return s.Surname + ", " + s.GivenName
 }
 
 // MemberItem asks the member's ILS about an item (NCIP 2.02 Part 1
