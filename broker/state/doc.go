@@ -18,4 +18,12 @@
 // with the same dedup key returns the first outcome (Result.Replayed)
 // instead of applying it twice; the Redis driver never retries writes by
 // itself (reliability-security.md §2.3).
+//
+// Operations (format.go, snapshot.go, restore.go, export.go): both drivers
+// record FormatVersion on first open and migrate an older store or refuse a
+// newer one. An open embedded store serves consistent snapshots on a unix
+// socket beside its file, because bbolt's exclusive flock keeps every other
+// process out of the file while the gateway runs; Backup asks it there,
+// Inspect checks a snapshot and Restore puts one back. Export and Import
+// move all durable state between drivers as JSON lines, idempotently.
 package state
