@@ -203,6 +203,7 @@ func (s loansServer) Act(ctx context.Context, r *illgwv1.ActRequest) (*illgwv1.L
 // env is an NCIP endpoint over the adapter over the fake broker.
 type env struct {
 	f   *fakeBroker
+	a   *Adapter
 	url string
 	dir string // where responses are kept for xmllint
 	n   int
@@ -211,7 +212,7 @@ type env struct {
 // newEnv starts the fake broker on bufconn and an httptest server with the
 // ncip Server: PARTNER1 (secret partner1secret) acts for NORTH; the ILSes of
 // NORTH and SOUTH send with their inbound secrets.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	f := newFakeBroker()
 	ln := bufconn.Listen(1 << 20)
@@ -238,7 +239,7 @@ func newEnv(t *testing.T) *env {
 		cc.Close()
 		gs.Stop()
 	})
-	return &env{f: f, url: hs.URL, dir: t.TempDir()}
+	return &env{f: f, a: a, url: hs.URL, dir: t.TempDir()}
 }
 
 var secrets = map[string]string{"PARTNER1": "partner1secret", "NORTH": "northsecret", "SOUTH": "southsecret", "LOOKER": "lookersecret"}
