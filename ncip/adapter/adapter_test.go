@@ -248,7 +248,9 @@ func TestLoanActions(t *testing.T) {
 			illgwv1.LoanAction_LOAN_ACTION_CHECK_IN, illgwv1.Actor_KIND_MEMBER, "SOUTH"},
 		{"ItemRequestCancelled by the lender", "<ItemRequestCancelled>" + header("SOUTH", "NORTH") + userID("N0001") + "<RequestId><RequestIdentifierValue>" + id +
 			"</RequestIdentifierValue></RequestId><RequestType>Loan</RequestType></ItemRequestCancelled>",
-			illgwv1.LoanAction_LOAN_ACTION_MARK_UNFILLED, illgwv1.Actor_KIND_MEMBER, "SOUTH"},
+			illgwv1.LoanAction_LOAN_ACTION_LENDER_CANCEL, illgwv1.Actor_KIND_MEMBER, "SOUTH"},
+		{"ItemRenewed by the lender", "<ItemRenewed>" + header("SOUTH", "NORTH") + itemID("SI0001") + due + "</ItemRenewed>",
+			illgwv1.LoanAction_LOAN_ACTION_RENEW_GRANTED, illgwv1.Actor_KIND_MEMBER, "SOUTH"},
 		{"CancelRequestItem by the partner", "<CancelRequestItem>" + header("PARTNER1", "NORTH") + userID("N0001") + requestID("P1-1") + "<RequestType>Loan</RequestType></CancelRequestItem>",
 			illgwv1.LoanAction_LOAN_ACTION_CANCEL, illgwv1.Actor_KIND_PARTNER, "NORTH"},
 		{"ItemRequestCancelled by the requester", "<ItemRequestCancelled>" + header("NORTH", "NORTH") + userID("N0001") + itemID("ILL"+id) + "<RequestType>Loan</RequestType></ItemRequestCancelled>",
@@ -264,6 +266,9 @@ func TestLoanActions(t *testing.T) {
 		a, retry := e.f.acts[before], e.f.acts[before+1]
 		if a.GetId() != id || a.GetAction() != c.action || a.GetActor().GetKind() != c.actor || a.GetMember() != c.member {
 			t.Errorf("%s: Act %v on %s by %v for %s, want %v by %v for %s", c.name, a.GetAction(), a.GetId(), a.GetActor(), a.GetMember(), c.action, c.actor, c.member)
+		}
+		if a.GetFromIls() != (c.actor == illgwv1.Actor_KIND_MEMBER) {
+			t.Errorf("%s: from_ils %v", c.name, a.GetFromIls())
 		}
 		if a.GetIdempotencyKey() == "" || a.GetIdempotencyKey() != retry.GetIdempotencyKey() {
 			t.Errorf("%s: idempotency keys %q and %q", c.name, a.GetIdempotencyKey(), retry.GetIdempotencyKey())

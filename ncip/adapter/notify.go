@@ -34,7 +34,9 @@ func (a *Adapter) notify(ctx context.Context, service string, h *ncip.Initiation
 	if s.Member == loan.GetRequester() {
 		action = requester
 	}
-	ar := &illgwv1.ActRequest{Action: action, IdempotencyKey: key(service, loan.GetId(), s.Member, when)}
+	// A member's ILS reporting a step has made that step's NCIP call
+	// itself; the broker must not make it again.
+	ar := &illgwv1.ActRequest{Action: action, IdempotencyKey: key(service, loan.GetId(), s.Member, when), FromIls: !s.Partner}
 	if iid != nil {
 		ar.ItemId = iid.Value
 	}
@@ -91,22 +93,23 @@ func (a *Adapter) ItemCheckedIn(ctx context.Context, req *ncip.ItemCheckedIn) (*
 }
 
 // ItemRequestCancelled handles NCIP 2.02 Part 1 §"Item Request Cancelled":
-// the requester withdrew the request (R16), or the lender cannot supply
-// and the rota moves on (S14).
+// the requester withdrew the request (R16), or the lender cancelled it and
+// the rota moves on (R7/S14).
 func (a *Adapter) ItemRequestCancelled(ctx context.Context, req *ncip.ItemRequestCancelled) (*ncip.ItemRequestCancelledResponse, error) {
 	err := a.notify(ctx, "ItemRequestCancelled", req.Header, req.RequestID, req.ItemID,
-		illgwv1.LoanAction_LOAN_ACTION_CANCEL, illgwv1.LoanAction_LOAN_ACTION_MARK_UNFILLED, nil, "")
+		illgwv1.LoanAction_LOAN_ACTION_CANCEL, illgwv1.LoanAction_LOAN_ACTION_LENDER_CANCEL, nil, "")
 	if err != nil {
 		return nil, err
 	}
 	return &ncip.ItemRequestCancelledResponse{}, nil
 }
 
-// ItemRenewed handles NCIP 2.02 Part 1 §"Item Renewed": the loan is renewed
-// to the DateDue given (R11/S11), from either side.
+// ItemRenewed handles NCIP 2.02 Part 1 §"Item Renewed": from the
+// requester, its ILS renewed the temporary item and asks the lender (R11);
+// from the lender, the renewal is granted to the DateDue given (S11).
 func (a *Adapter) ItemRenewed(ctx context.Context, req *ncip.ItemRenewed) (*ncip.ItemRenewedResponse, error) {
 	err := a.notify(ctx, "ItemRenewed", req.Header, nil, req.ItemID,
-		illgwv1.LoanAction_LOAN_ACTION_RENEW, illgwv1.LoanAction_LOAN_ACTION_RENEW,
+		illgwv1.LoanAction_LOAN_ACTION_RENEW, illgwv1.LoanAction_LOAN_ACTION_RENEW_GRANTED,
 		func(ar *illgwv1.ActRequest) { ar.DueDate = timestamppb.New(req.DateDue.Time) }, stamp(req.DateDue))
 	if err != nil {
 		return nil, err
