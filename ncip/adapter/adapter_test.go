@@ -165,6 +165,11 @@ func TestRequestItemIsIdempotent(t *testing.T) {
 	if id := r3.Body.(*ncip.RequestItemResponse).RequestID; id == nil || e.f.loans[id.Value] == nil || id.AgencyID.Value != "NORTH" {
 		t.Errorf("RequestId without one asked %+v", id)
 	}
+	// A patron the requesting member refuses: the loan ends INVALID_PATRON.
+	p := wantProblem(t, e.post(t, requestItem("PARTNER1", "NORTH", "N0002", "P1-B")), ncip.ProblemUserIneligibleToRequestThisItem)
+	if p.Value != "N0002" || !strings.HasSuffix(p.Type.Scheme, "requestitemprocessingerror.scm") {
+		t.Errorf("refused patron: %+v", p)
+	}
 	// An agency that acts for no member may look up but not request.
 	wantProblem(t, e.post(t, requestItem("LOOKER", "NORTH", "N0001", "L-1")), ncip.ProblemUnauthorizedServiceForAgency)
 	// A wrong PIN in AuthenticationInput stops the request before a loan exists.

@@ -114,8 +114,12 @@ func (f *fakeBroker) Create(ctx context.Context, req *illgwv1.CreateLoanRequest)
 		return proto.Clone(f.loans[id]).(*illgwv1.Loan), nil
 	}
 	f.next++
+	state := illgwv1.LoanState_LOAN_STATE_NEW
+	if strings.HasSuffix(req.GetPatronId(), "0002") {
+		state = illgwv1.LoanState_LOAN_STATE_INVALID_PATRON // blocked patrons
+	}
 	id := "L" + strings.Repeat("0", 6) + string(rune('0'+f.next))
-	l := &illgwv1.Loan{Id: id, Version: 1, State: illgwv1.LoanState_LOAN_STATE_NEW, Requester: req.GetRequester(), PatronId: req.GetPatronId(),
+	l := &illgwv1.Loan{Id: id, Version: 1, State: state, Requester: req.GetRequester(), PatronId: req.GetPatronId(),
 		Bib: req.GetBib(), ExternalRequestId: req.GetExternalRequestId(), TemporaryItemId: "ILL" + id, CreatedAt: timestamppb.Now(),
 		CurrentSupplier: "SOUTH", Rota: []*illgwv1.RotaEntry{{Member: "SOUTH", ItemId: "SI0001"}}, NeedBefore: req.GetNeedBefore()}
 	l.Events = []*illgwv1.LoanEvent{{Kind: "created", Actor: req.GetActor()}}

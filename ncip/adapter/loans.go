@@ -174,6 +174,14 @@ func (a *Adapter) RequestItem(ctx context.Context, req *ncip.RequestItem) (*ncip
 	if err != nil {
 		return nil, Problem("RequestItem", SubjectUser, barcode, err)
 	}
+	if loan.GetState() == illgwv1.LoanState_LOAN_STATE_INVALID_PATRON {
+		// The requesting member's ILS refused the patron (R2).
+		detail := loan.GetReason()
+		if detail == "" {
+			detail = "the patron may not request interlibrary loans at " + s.Member
+		}
+		return nil, ncip.NewServiceProblem("RequestItem", ncip.ProblemUserIneligibleToRequestThisItem, detail).WithElement("UserIdentifierValue", barcode)
+	}
 	out := &ncip.RequestItemResponse{
 		UserID:           userIDOf(req.UserID, s.Member, barcode),
 		RequestType:      req.RequestType,
