@@ -167,7 +167,8 @@ const importBatch = 500
 // A loan the store holds with other content (version, data or update
 // time), an event whose sequence number or feed position is taken by
 // another event, or a TTL entry with another value, is not applied and is
-// reported; the events of a conflicting loan are skipped with it. Import
+// reported; the events and dedup records of a conflicting loan are skipped
+// with it. Import
 // then returns ErrImportConflict after applying everything else. The
 // stream's partition count must equal the store's.
 func Import(ctx context.Context, s Store, r io.Reader) (ImportResult, error) {
@@ -243,6 +244,10 @@ func Import(ctx context.Context, s Store, r io.Reader) (ImportResult, error) {
 			}
 		case "dedup":
 			seen.Dedups++
+			if badLoans[l.ID] { // it would vouch for a version the store's loan is not at
+				res.conflict(fmt.Sprintf("dedup key %q of loan %s skipped with its loan", l.Key, l.ID))
+				continue
+			}
 		case "ttl":
 			seen.TTLs++
 		case "counter":

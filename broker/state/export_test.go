@@ -112,6 +112,16 @@ func TestImportConflicts(t *testing.T) {
 	if evs, _ := b.Events(ctx, "L005"); len(evs) != 1 || evs[0].Type != "other" {
 		t.Fatalf("L005's log was changed: %+v", evs)
 	}
+	for _, c := range res.Conflicts {
+		if strings.Contains(c, "L005") && !strings.Contains(c, "loan L005: the store has") && !strings.Contains(c, "skipped with its loan") {
+			t.Errorf("conflict %q", c)
+		}
+	}
+	// L005's dedup records were skipped: retrying its first write does not
+	// claim to have been applied.
+	if _, err := b.Apply(ctx, populateWrite(5, 0)); !errors.Is(err, ErrExists) {
+		t.Fatalf("retry of L005's create after the import: %v, want ErrExists", err)
+	}
 	if l, err := b.Get(ctx, "L006"); err != nil || l.Version != 3 {
 		t.Fatalf("L006 was not imported beside the conflict: %+v, %v", l, err)
 	}
