@@ -204,6 +204,17 @@ func TestLookupRequest(t *testing.T) {
 	if lr := r.Body.(*ncip.LookupRequestResponse); lr.ItemID.Value != "ILL"+id || lr.RequestID.Value != id {
 		t.Errorf("by item: %+v %+v", lr.ItemID, lr.RequestID)
 	}
+	// By the request id the lender's ILS gave, asked by that lender.
+	r = e.post(t, "<LookupRequest>"+header("SOUTH", "NORTH")+requestID("SOUTH-REQ-"+id)+"</LookupRequest>")
+	noProblem(t, r)
+	if lr := r.Body.(*ncip.LookupRequestResponse); lr.RequestID.Value != "SOUTH-REQ-"+id || lr.UserID != nil {
+		t.Errorf("by the lender's request id: %+v, patron %+v (a lender must not see the patron)", lr.RequestID, lr.UserID)
+	}
+	// A member that takes no part in the loan cannot see it, by any id.
+	wantProblem(t, e.post(t, "<LookupRequest>"+header("EASTILS", "NORTH")+requestID(id)+"</LookupRequest>"), ncip.ProblemUnknownRequest)
+	wantProblem(t, e.post(t, "<LookupRequest>"+header("EASTILS", "NORTH")+requestID("P1-9")+"</LookupRequest>"), ncip.ProblemUnknownRequest)
+	// An agency acting for no member may not look loans up at all.
+	wantProblem(t, e.post(t, "<LookupRequest>"+header("LOOKER", "NORTH")+requestID(id)+"</LookupRequest>"), ncip.ProblemUnauthorizedServiceForAgency)
 	p := wantProblem(t, e.post(t, "<LookupRequest>"+header("PARTNER1", "NORTH")+requestID("nope")+"</LookupRequest>"), ncip.ProblemUnknownRequest)
 	if p.Value != "nope" {
 		t.Errorf("Unknown Request value %q", p.Value)

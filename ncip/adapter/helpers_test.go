@@ -121,7 +121,7 @@ func (f *fakeBroker) Create(ctx context.Context, req *illgwv1.CreateLoanRequest)
 	id := "L" + strings.Repeat("0", 6) + string(rune('0'+f.next))
 	l := &illgwv1.Loan{Id: id, Version: 1, State: state, Requester: req.GetRequester(), PatronId: req.GetPatronId(),
 		Bib: req.GetBib(), ExternalRequestId: req.GetExternalRequestId(), TemporaryItemId: "ILL" + id, CreatedAt: timestamppb.Now(),
-		CurrentSupplier: "SOUTH", Rota: []*illgwv1.RotaEntry{{Member: "SOUTH", ItemId: "SI0001"}}, NeedBefore: req.GetNeedBefore()}
+		CurrentSupplier: "SOUTH", Rota: []*illgwv1.RotaEntry{{Member: "SOUTH", ItemId: "SI0001", RequestId: "SOUTH-REQ-" + id}}, NeedBefore: req.GetNeedBefore()}
 	l.Events = []*illgwv1.LoanEvent{{Kind: "created", Actor: req.GetActor()}}
 	f.loans[id] = l
 	if req.GetExternalRequestId() != "" {
@@ -233,10 +233,10 @@ func newEnv(t testing.TB) *env {
 	}
 	a := &Adapter{
 		Circulation: illgwv1.NewCirculationClient(cc), Loans: illgwv1.NewLoansClient(cc), Members: illgwv1.NewMembersClient(cc),
-		Senders: map[string]Sender{"PARTNER1": {Member: "NORTH", Partner: true}, "NORTH": {Member: "NORTH"}, "SOUTH": {Member: "SOUTH"}},
+		Senders: map[string]Sender{"PARTNER1": {Member: "NORTH", Partner: true}, "NORTH": {Member: "NORTH"}, "SOUTH": {Member: "SOUTH"}, "EASTILS": {Member: "EAST"}},
 	}
 	srv := ncip.NewServer(a)
-	srv.Auth = &ncip.Partners{Secrets: map[string]string{"PARTNER1": "partner1secret", "NORTH": "northsecret", "SOUTH": "southsecret", "LOOKER": "lookersecret"}}
+	srv.Auth = &ncip.Partners{Secrets: map[string]string{"PARTNER1": "partner1secret", "NORTH": "northsecret", "SOUTH": "southsecret", "LOOKER": "lookersecret", "EASTILS": "eastsecret"}}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		hs.Close()
@@ -246,7 +246,7 @@ func newEnv(t testing.TB) *env {
 	return &env{f: f, a: a, url: hs.URL, dir: t.TempDir()}
 }
 
-var secrets = map[string]string{"PARTNER1": "partner1secret", "NORTH": "northsecret", "SOUTH": "southsecret", "LOOKER": "lookersecret"}
+var secrets = map[string]string{"PARTNER1": "partner1secret", "NORTH": "northsecret", "SOUTH": "southsecret", "LOOKER": "lookersecret", "EASTILS": "eastsecret"}
 
 // header is an InitiationHeader from an agency (with its secret) to a member.
 func header(from, to string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -21,9 +22,11 @@ const temporaryPrefix = "ILL"
 // maxScan bounds the List pages findLoan reads for an id the sender gave.
 const maxScan = 20
 
-// findLoan returns the loan a RequestId or ItemId names: a RequestId is the
-// gateway's loan id or the sender's own request id (a loan's
-// external_request_id); an ItemId is a temporary item barcode (ILL + loan
+// findLoan returns the loan a RequestId or ItemId names, among the loans
+// the sender's member takes part in (others are Unknown Request or Unknown
+// Item, so that their existence does not leak): a RequestId is the
+// gateway's loan id, the requester's own request id (a loan's
+// external_request_id) or the request id a lender's ILS gave it; an ItemId is a temporary item barcode (ILL + loan
 // id) or the lender's copy on the loan's rota.
 func (a *Adapter) findLoan(ctx context.Context, service string, rid *ncip.RequestID, iid *ncip.ItemID) (*illgwv1.Loan, error) {
 	subject, value := SubjectRequest, ""
@@ -35,12 +38,21 @@ func (a *Adapter) findLoan(ctx context.Context, service string, rid *ncip.Reques
 	if value == "" {
 		return nil, ncip.NewProblem(ncip.ProblemNeededDataMissing, "a RequestId or an ItemId is required").WithElement("RequestId", "")
 	}
+	_, s, err := a.sender(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	notFound := Problem(service, subject, value, status.Error(codes.NotFound, "no such loan"))
 	id := value
 	if subject == SubjectItem {
 		id = strings.TrimPrefix(value, temporaryPrefix)
 	}
 	loan, err := a.Loans.Get(outgoing(ctx), &illgwv1.GetLoanRequest{Id: id})
 	if err == nil {
+		if !party(loan, s.Member) {
+			// Other members' loans do not exist for the sender.
+			return nil, notFound
+		}
 		return loan, nil
 	}
 	if status.Code(err) != codes.NotFound && status.Code(err) != codes.InvalidArgument {
@@ -49,7 +61,10 @@ func (a *Adapter) findLoan(ctx context.Context, service string, rid *ncip.Reques
 	// Not a loan id: the sender's own request id, or a lender's item.
 	match := func(l *illgwv1.Loan) bool {
 		if subject == SubjectRequest {
-			return l.GetExternalRequestId() == value
+			// The requester's own id, or the id a lender's ILS gave its
+			// RequestItem.
+			return l.GetExternalRequestId() == value ||
+				slices.ContainsFunc(l.GetRota(), func(r *illgwv1.RotaEntry) bool { return r.GetRequestId() == value })
 		}
 		if l.GetBib().GetItemId() == value {
 			return true
@@ -61,11 +76,7 @@ func (a *Adapter) findLoan(ctx context.Context, service string, rid *ncip.Reques
 		}
 		return false
 	}
-	_, s, _ := a.sender(ctx, service)
 	filters := []*illgwv1.ListLoansRequest{{Requester: s.Member}, {Supplier: s.Member}}
-	if s.Member == "" {
-		filters = []*illgwv1.ListLoansRequest{{}}
-	}
 	for _, f := range filters {
 		f.PageSize = 200
 		for range maxScan {
@@ -83,7 +94,14 @@ func (a *Adapter) findLoan(ctx context.Context, service string, rid *ncip.Reques
 			}
 		}
 	}
-	return nil, Problem(service, subject, value, status.Error(codes.NotFound, "no such loan"))
+	return nil, notFound
+}
+
+// party reports whether member takes part in the loan: its requester, or a
+// lender on its rota.
+func party(l *illgwv1.Loan, member string) bool {
+	return l.GetRequester() == member || l.GetCurrentSupplier() == member ||
+		slices.ContainsFunc(l.GetRota(), func(r *illgwv1.RotaEntry) bool { return r.GetMember() == member })
 }
 
 // key derives an Act idempotency key from the parts of a message that make

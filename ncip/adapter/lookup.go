@@ -182,7 +182,8 @@ func (a *Adapter) LookupRequest(ctx context.Context, req *ncip.LookupRequest) (*
 		iid := *req.ItemID
 		out.ItemID = &iid
 	}
-	if loan.GetPatronId() != "" {
+	// Only the requesting side learns who the patron is (issue 8 point 9).
+	if _, s, _ := a.sender(ctx, "LookupRequest"); loan.GetPatronId() != "" && s.Member == loan.GetRequester() {
 		out.UserID = &ncip.UserID{AgencyID: ncip.SV(loan.GetRequester()), Value: loan.GetPatronId()}
 	}
 	if loan.GetCreatedAt() != nil {
