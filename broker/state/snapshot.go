@@ -63,6 +63,10 @@ type snapshotServer struct {
 	ln   net.Listener
 	path string
 	busy chan struct{} // one snapshot at a time
+	// stall is how long one write to a client may block before the
+	// snapshot is abandoned: a stopped client must not hold the read
+	// transaction (and with it every page it sees) for ever. 0 means 30s.
+	stall time.Duration
 	mu   sync.Mutex
 	conn map[net.Conn]struct{}
 	wg   sync.WaitGroup
@@ -139,12 +143,27 @@ func (srv *snapshotServer) serve(c net.Conn) {
 		if _, err := fmt.Fprintf(c, "OK %d %d %d\n", tx.Size(), FormatVersion, srv.s.n); err != nil {
 			return err
 		}
-		_, err := tx.WriteTo(c)
+		_, err := tx.WriteTo(stallWriter{c, srv.stall})
 		return err
 	})
 	if err != nil {
 		slog.Warn("state: snapshot not completed", "err", err)
 	}
+}
+
+// stallWriter gives each write to a snapshot client its own deadline.
+type stallWriter struct {
+	c     net.Conn
+	stall time.Duration
+}
+
+func (w stallWriter) Write(p []byte) (int, error) {
+	d := w.stall
+	if d <= 0 {
+		d = 30 * time.Second
+	}
+	w.c.SetWriteDeadline(time.Now().Add(d))
+	return w.c.Write(p)
 }
 
 // close stops listening and cuts snapshots in progress, so that their read

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func backupTo(t *testing.T, path, out string) (online bool) {
@@ -220,4 +222,40 @@ func FuzzSnapshotReply(f *testing.F) {
 			t.Fatalf("reply %q accepted", reply)
 		}
 	})
+}
+
+// TestSnapshotStalledClient: a client that asks for a snapshot and stops
+// reading is cut off, so it cannot hold the read transaction (and the
+// snapshot slot) for ever.
+func TestSnapshotStalledClient(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "illgw.db")
+	s := openTestEmbedded(t, path, Options{})
+	s.(*embedded).snap.stall = 200 * time.Millisecond
+	for i := range 6 { // a file larger than the socket's buffers
+		if _, err := s.Apply(ctx, Mutation{LoanID: fmt.Sprintf("BIG%d", i), Data: bytes.Repeat([]byte{byte(i)}, MaxDataLen)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := net.Dial("unix", SnapshotSocket(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, snapshotRequest) // and read nothing
+	time.Sleep(50 * time.Millisecond)
+	if _, _, err := Backup(ctx, path, io.Discard); err == nil || !strings.Contains(err.Error(), "another snapshot") {
+		t.Fatalf("backup beside a stalled one: %v, want it refused while the slot is held", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, _, err := Backup(ctx, path, io.Discard)
+		if err == nil && n > 6*MaxDataLen {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stalled client still holds the snapshot after 5s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
