@@ -67,9 +67,9 @@ type snapshotServer struct {
 	// snapshot is abandoned: a stopped client must not hold the read
 	// transaction (and with it every page it sees) for ever. 0 means 30s.
 	stall time.Duration
-	mu   sync.Mutex
-	conn map[net.Conn]struct{}
-	wg   sync.WaitGroup
+	mu    sync.Mutex
+	conn  map[net.Conn]struct{}
+	wg    sync.WaitGroup
 }
 
 // serveSnapshots listens on the store's snapshot socket. The caller holds
