@@ -191,7 +191,7 @@ func mustOK(t *testing.T, m *ncip.Message) {
 // TestNCIPThroughTheDemo drives every service the gateway answers through
 // /ncip of a running `illgw demo`, as PARTNER1 (acting for NORTH).
 func TestNCIPThroughTheDemo(t *testing.T) {
-	d := startDemo(t)
+	d := startDemo(t, "-log-level", "debug")
 	p := newNCIPPeer(t, d.url("/ncip"), nil)
 
 	for _, m := range []struct{ code, prefix string }{{"NORTH", "N"}, {"SOUTH", "S"}, {"EAST", "E"}} {
@@ -213,7 +213,7 @@ func TestNCIPThroughTheDemo(t *testing.T) {
 	if f := r.Body.(*ncip.LookupUserResponse).UserOptionalFields; f == nil || len(f.BlockOrTraps) != 1 {
 		t.Errorf("blocked N0002 without a BlockOrTrap: %+v", f)
 	}
-	mustProblem(t, p.post("<LookupUser>"+p1("NORTH")+barcodePIN("N0001", "0000")+"</LookupUser>"), ncip.ProblemUserAuthenticationFailed)
+	mustProblem(t, p.post("<LookupUser>"+p1("NORTH")+barcodePIN("N0001", "7391")+"</LookupUser>"), ncip.ProblemUserAuthenticationFailed)
 	mustProblem(t, p.post("<LookupUser>"+p1("EAST")+xUser("E0404")+"</LookupUser>"), ncip.ProblemUnknownUser)
 	mustProblem(t, p.post("<LookupUser>"+p1("WEST")+xUser("W0001")+"</LookupUser>"), ncip.ProblemUnknownAgency)
 	mustProblem(t, p.post("<LookupUser>"+ncipHeader("PARTNER1", "partner2secret", "NORTH")+xUser("N0001")+"</LookupUser>"), ncip.ProblemAgencyAuthenticationFailed)
@@ -292,6 +292,17 @@ func TestNCIPThroughTheDemo(t *testing.T) {
 		}
 	}
 	p.validate()
+
+	// Neither secrets nor PINs reach the logs, debug level included.
+	logs := d.stderr.String()
+	if !strings.Contains(logs, "grpc call") {
+		t.Error("debug logs do not show the broker calls; the secret check would prove nothing")
+	}
+	for _, secret := range []string{"partner1secret", "partner2secret", "7391"} {
+		if i := strings.Index(logs, secret); i >= 0 {
+			t.Errorf("logs carry %q: …%s…", secret, logs[max(0, i-200):min(len(logs), i+100)])
+		}
+	}
 }
 
 // TestNCIPHostileInputs sends bombs to /ncip of the demo: each is refused
