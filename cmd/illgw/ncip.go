@@ -33,7 +33,7 @@ func ncipServer(cfg *config.Config, cc grpc.ClientConnInterface, log *slog.Logge
 	srv.Auth = auth
 	srv.Logger = log
 	if len(senders) == 0 {
-		log.Warn("ncip: no partners and no member inbound secrets are configured; every NCIP request will fail authentication")
+		log.Info("ncip: no partners and no member inbound secrets are configured; /ncip will refuse every request with Agency Authentication Failed")
 	}
 	return srv
 }
