@@ -75,7 +75,10 @@ func Dial(ctx context.Context, addr string, opts *ClientOptions) (*Client, error
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		if ctx.Err() != nil {
+		// The dialer's own deadline (taken from ctx) can fire a moment
+		// before ctx reports it, so a net timeout counts as one too.
+		var ne net.Error
+		if ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
 			return nil, fmt.Errorf("%w: connecting to %s", ErrTimeout, addr)
 		}
 		return nil, &ConnectError{Addr: addr, Err: err}
