@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
 
@@ -117,13 +120,77 @@ func circulationOptions(o *broker.Options, cfg *config.Config, reg *member.Regis
 	}
 }
 
-// loopback is the in-process path from the protocol adapters to the
-// broker: a gRPC server without transport security on an in-memory
-// listener, with the same interceptors (metrics, logs) as the public one.
+// loopback is the path from the protocol adapters to the broker. In
+// process (the default) it is a gRPC server without transport security on
+// an in-memory listener, with the same interceptors (metrics, logs) as the
+// public one; with `serve -broker-addr` it is a client connection to a
+// remote broker, and srv and ln are nil.
 type loopback struct {
 	srv *grpc.Server
 	ln  *bufconn.Listener
 	cc  *grpc.ClientConn
+}
+
+// stop closes the connection and the in-process server.
+func (l *loopback) stop() {
+	l.cc.Close()
+	if l.srv != nil {
+		l.srv.Stop()
+	}
+}
+
+// startOptions are the daemon's command-line choices that are not part of
+// the configuration file.
+type startOptions struct {
+	// brokerAddr, when set, makes the protocol front ends call the broker
+	// at this address (DESIGN.md "--broker-addr") instead of the one in
+	// this process; brokerTLS secures that connection (nil: plaintext,
+	// loopback only).
+	brokerAddr string
+	brokerTLS  *tls.Config
+}
+
+// dialBroker connects the front ends to a remote broker.
+func dialBroker(o startOptions) (*loopback, error) {
+	creds := insecure.NewCredentials()
+	if o.brokerTLS != nil {
+		creds = credentials.NewTLS(o.brokerTLS)
+	} else if !isLoopback(o.brokerAddr) {
+		return nil, fmt.Errorf("-broker-addr %s is not loopback: give -broker-ca (and a client certificate) to reach it over TLS", o.brokerAddr)
+	}
+	cc, err := grpc.NewClient("passthrough:///"+o.brokerAddr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return nil, fmt.Errorf("-broker-addr %s: %w", o.brokerAddr, err)
+	}
+	return &loopback{cc: cc}, nil
+}
+
+// brokerClientTLS builds the TLS configuration of -broker-ca, -broker-cert
+// and -broker-key; nil when none is given.
+func brokerClientTLS(ca, cert, key string) (*tls.Config, error) {
+	if ca == "" && cert == "" && key == "" {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("-broker-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("-broker-ca: no PEM certificate in %s", ca)
+		}
+		tc.RootCAs = pool
+	}
+	if cert != "" || key != "" {
+		c, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("-broker-cert/-broker-key: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{c}
+	}
+	return tc, nil
 }
 
 func newLoopback(b *broker.Broker, opts ...grpc.ServerOption) (*loopback, error) {
@@ -183,8 +250,7 @@ func (g *gateway) stopCirculation(ctx context.Context) {
 		}
 	}
 	if g.loop != nil {
-		g.loop.cc.Close()
-		g.loop.srv.Stop()
+		g.loop.stop()
 	}
 }
 

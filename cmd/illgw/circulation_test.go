@@ -496,3 +496,73 @@ func TestDemoSIP2(t *testing.T) {
 	d.terminate(t)
 	checkNoSecrets(t, d.stderr.String())
 }
+
+// TestSIP2RemoteBroker: a second gateway serving SIP2 with -broker-addr
+// sends its kiosks' requests to the first one's broker; a retry of a
+// checkout sent there first and then to the other instance is answered
+// from the shared replay entry, and the ILS charges once.
+func TestSIP2RemoteBroker(t *testing.T) {
+	north := northILS(t)
+	a, _ := startGateway(t, circConfig(t, north.addr, ""))
+	cfgB, err := config.Parse([]byte(fmt.Sprintf("listen: {sip2: %s, z3950: %s, http: %s, grpc: %s}\nstate: {driver: embedded, path: %s}\n",
+		addr(t), addr(t), addr(t), addr(t), filepath.Join(t.TempDir(), "edge.db"))), "edge.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfgB.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	b, err := start(context.Background(), cfgB, newLogger(config.Log{Level: "debug"}, logs), startOptions{brokerAddr: a.addrs["grpc"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+		defer cancel()
+		b.shutdown(ctx)
+	})
+	kb := dialKiosk(t, b.addrs["sip2"], nil)
+	if !kb.login("kiosk1", "kiosk1pass") {
+		t.Fatal("kiosk1 refused through the remote broker")
+	}
+	raw := kb.send(&sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0009"})
+	m, first := kb.read()
+	if co, ok := m.(*sip2.CheckoutResponse); !ok || !co.OK {
+		t.Fatalf("checkout through the remote broker: %q", first)
+	}
+	ka := dialKiosk(t, a.addrs["sip2"], nil)
+	if !ka.login("kiosk1", "kiosk1pass") {
+		t.Fatal("login refused")
+	}
+	ka.sendRaw(raw)
+	if _, again := ka.read(); string(again) != string(first) {
+		t.Errorf("the retry on the other instance answered\n%q\nnot\n%q", again, first)
+	}
+	if it, _ := north.b.Item("NI0009"); it.Checkouts != 1 || it.Renewals != 0 {
+		t.Errorf("the ILS saw checkouts %d renewals %d (want 1, 0)", it.Checkouts, it.Renewals)
+	}
+	if _, err := dialBroker(startOptions{brokerAddr: "10.1.2.3:50051"}); err == nil {
+		t.Error("a plaintext remote broker off loopback was accepted")
+	}
+	checkNoSecrets(t, logs.String())
+}
+
+func TestServeBrokerFlags(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "edge.yaml", []byte(fmt.Sprintf("listen: {sip2: %s, z3950: %s, http: %s, grpc: %s}\nstate: {driver: embedded, path: %s}\n",
+		addr(t), addr(t), addr(t), addr(t), filepath.Join(dir, "edge.db"))))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-broker-ca", filepath.Join(dir, "missing.pem")}, "-broker-ca"},
+		{[]string{"-broker-ca", cfg}, "no PEM certificate"},
+		{[]string{"-broker-cert", cfg, "-broker-key", cfg, "-broker-addr", "127.0.0.1:1"}, "-broker-cert"},
+	} {
+		code, _, stderr := runIllgw(t, "", append([]string{"serve", "-config", cfg}, c.args...)...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("serve %v: exit %d, stderr %q (want 2 and %q)", c.args, code, stderr, c.want)
+		}
+	}
+}

@@ -77,7 +77,14 @@ type gateway struct {
 // start opens the store, binds every configured listener and serves. It
 // returns once all listeners accept connections, or with the first error
 // (having released whatever it had opened).
-func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gateway, err error) {
+//
+// With a startOptions, the front ends may call a remote broker (serve
+// -broker-addr).
+func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...startOptions) (_ *gateway, err error) {
+	var so startOptions
+	if len(with) > 0 {
+		so = with[0]
+	}
 	version, commit := buildVersion()
 	g := &gateway{
 		cfg:     cfg,
@@ -94,8 +101,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 				ln.Close()
 			}
 			if g.loop != nil {
-				g.loop.cc.Close()
-				g.loop.srv.Stop()
+				g.loop.stop()
 			}
 			g.closeMembers()
 			if g.store != nil {
@@ -138,8 +144,13 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 	}
 	// The in-process adapters reach the broker without TLS on an
 	// in-memory connection, through the same interceptors.
-	if g.loop, err = newLoopback(b, opts...); err != nil {
-		return nil, fmt.Errorf("loopback broker connection: %w", err)
+	if so.brokerAddr != "" {
+		g.loop, err = dialBroker(so)
+	} else {
+		g.loop, err = newLoopback(b, opts...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("broker connection of the front ends: %w", err)
 	}
 	if grpcCreds != nil {
 		opts = append(opts, grpc.Creds(grpcCreds))
@@ -214,7 +225,9 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		}
 	}
 
-	g.serve("grpc-loopback", func() error { return g.loop.srv.Serve(g.loop.ln) })
+	if g.loop.srv != nil {
+		g.serve("grpc-loopback", func() error { return g.loop.srv.Serve(g.loop.ln) })
+	}
 	if grpcLn != nil {
 		g.serve("grpc", func() error { return g.grpc.Serve(grpcLn) })
 	}
@@ -241,7 +254,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *gatewa
 		g.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	log.Info("illgw started", "version", version, "commit", commit, "state", cfg.State.Driver, "grpc", g.addrs["grpc"], "http", g.addrs["http"], "grpc_tls", grpcCreds != nil,
-		"sip2", g.addrs["sip2"], "sip2_tls", g.addrs["sip2-tls"])
+		"sip2", g.addrs["sip2"], "sip2_tls", g.addrs["sip2-tls"], "remote_broker", so.brokerAddr)
 	return g, nil
 }
 

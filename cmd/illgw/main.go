@@ -123,6 +123,10 @@ func loadConfig(fs *flag.FlagSet, path string, stderr io.Writer) (*config.Config
 func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", stderr)
 	path := fs.String("config", "", "configuration `FILE` (YAML)")
+	brokerAddr := fs.String("broker-addr", "", "`ADDR` of a remote broker the protocol front ends call instead of this process's own")
+	brokerCA := fs.String("broker-ca", "", "CA certificate `FILE` that signed the remote broker's certificate (TLS to -broker-addr)")
+	brokerCert := fs.String("broker-cert", "", "client certificate `FILE` for the remote broker")
+	brokerKey := fs.String("broker-key", "", "client key `FILE` for the remote broker")
 	if st := parseFlags(fs, args); st >= 0 {
 		return st
 	}
@@ -130,7 +134,18 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if st >= 0 {
 		return st
 	}
-	return runGateway(cfg, newLogger(cfg.Log, stderr), nil)
+	so := startOptions{brokerAddr: *brokerAddr}
+	if tc, err := brokerClientTLS(*brokerCA, *brokerCert, *brokerKey); err != nil {
+		fmt.Fprintf(stderr, "serve: %v\n", err)
+		return 2
+	} else if tc != nil {
+		if so.brokerAddr == "" {
+			fmt.Fprintln(stderr, "serve: -broker-ca, -broker-cert and -broker-key need -broker-addr")
+			return 2
+		}
+		so.brokerTLS = tc
+	}
+	return runGateway(cfg, newLogger(cfg.Log, stderr), nil, so)
 }
 
 func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
@@ -174,10 +189,10 @@ func cmdHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) i
 // runGateway starts the gateway, calls started (if not nil) once it
 // serves, and runs until SIGINT or SIGTERM, then shuts down within
 // shutdownBudget. It returns the exit status.
-func runGateway(cfg *config.Config, log *slog.Logger, started func(*gateway)) int {
+func runGateway(cfg *config.Config, log *slog.Logger, started func(*gateway), opts ...startOptions) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	g, err := start(ctx, cfg, log)
+	g, err := start(ctx, cfg, log, opts...)
 	if err != nil {
 		log.Error("illgw: cannot start", "err", err)
 		return 1
