@@ -27,7 +27,7 @@ func TestBusyPortIsRecognised(t *testing.T) {
 		start func(t *testing.T) error
 	}{
 		{"redis", func(t *testing.T) error {
-			s := &RedisServer{bin: Require(t, "redis-server", "redis-server"), Dir: t.TempDir(), port: port, Addr: busy}
+			s := &RedisServer{daemon: daemon{bin: Require(t, "redis-server", "redis-server")}, Dir: t.TempDir(), port: port, Addr: busy}
 			return s.start()
 		}},
 		{"slapd", func(t *testing.T) error {
@@ -37,7 +37,7 @@ func TestBusyPortIsRecognised(t *testing.T) {
 			return s.start()
 		}},
 		{"yaz-ztest", func(t *testing.T) error {
-			s := &YazServer{Addr: busy, Dir: t.TempDir(), bin: Require(t, "yaz-ztest", "yaz")}
+			s := &YazServer{Addr: busy, Dir: t.TempDir(), daemon: daemon{bin: Require(t, "yaz-ztest", "yaz")}}
 			return s.start()
 		}},
 		{"zebrasrv", func(t *testing.T) error {

@@ -108,7 +108,7 @@ func TestServerSurvivesStarterThreadExit(t *testing.T) {
 			runtime.UnlockOSThread()
 			return
 		}
-		s := &RedisServer{bin: bin, Dir: t.TempDir()}
+		s := &RedisServer{daemon: daemon{bin: bin}, Dir: t.TempDir()}
 		t.Cleanup(func() { s.cleanup(t) })
 		var err error
 		if s.port, err = freePort(); err == nil {

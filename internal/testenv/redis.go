@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,11 +22,8 @@ type RedisServer struct {
 	Password string
 
 	port int
-	bin  string
 	aof  bool
-
-	mu sync.Mutex
-	p  *proc
+	daemon
 }
 
 // RedisOption configures Redis.
@@ -49,43 +45,20 @@ func WithPassword(password string) RedisOption {
 // It is stopped by its PID when the test ends.
 func Redis(t testing.TB, opts ...RedisOption) *RedisServer {
 	t.Helper()
-	s := &RedisServer{bin: Require(t, "redis-server", "redis-server"), Dir: t.TempDir()}
+	s := &RedisServer{daemon: daemon{bin: Require(t, "redis-server", "redis-server")}, Dir: t.TempDir()}
 	for _, o := range opts {
 		o(s)
 	}
 	t.Cleanup(func() { s.cleanup(t) })
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if s.port, err = freePort(); err != nil {
-			t.Fatalf("testenv: no free port: %v", err)
-		}
+	startOnFreePort(t, func() (err error) {
+		s.port, err = freePort()
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
-		if err = s.start(); !addrInUse(err) {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+		return err
+	}, s.start)
 	return s
 }
 
-// PID returns the process id of the running server, or 0 when it is stopped.
-func (s *RedisServer) PID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p == nil || s.p.exited() {
-		return 0
-	}
-	return s.p.pid()
-}
-
 func (s *RedisServer) start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p != nil && !s.p.exited() {
-		return fmt.Errorf("testenv: redis-server already running (pid %d)", s.p.pid())
-	}
 	// The password goes in a config file, not on the command line where ps
 	// would show it.
 	conf := filepath.Join(s.Dir, "redis.conf")
@@ -110,16 +83,7 @@ func (s *RedisServer) start() error {
 	} else {
 		argv = append(argv, "--appendonly", "no")
 	}
-	logPath := filepath.Join(s.Dir, "redis.log")
-	p, err := startProc("redis-server", s.Dir, logPath, argv)
-	if err != nil {
-		return err
-	}
-	if err := p.waitReady(readyTimeout, func() error { return redisPing(s.Addr, s.Password) }); err != nil {
-		return err
-	}
-	s.p = p
-	return nil
+	return s.run(s.Dir, filepath.Join(s.Dir, "redis.log"), argv, func() error { return redisPing(s.Addr, s.Password) })
 }
 
 // Start starts the server again after Stop or Kill, on the same port and
@@ -128,15 +92,6 @@ func (s *RedisServer) start() error {
 func (s *RedisServer) Start(t testing.TB) {
 	t.Helper()
 	if err := s.start(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// Stop shuts the server down with SIGTERM (SIGKILL after a few seconds) and
-// waits until the process is gone.
-func (s *RedisServer) Stop(t testing.TB) {
-	t.Helper()
-	if err := s.withProc(func(p *proc) error { return p.stop(stopGrace) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -164,30 +119,6 @@ func (s *RedisServer) Resume(t testing.TB) {
 	t.Helper()
 	if err := s.withProc(func(p *proc) error { return p.signal(syscall.SIGCONT) }); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func (s *RedisServer) withProc(f func(*proc) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p == nil {
-		return fmt.Errorf("testenv: redis-server is not running")
-	}
-	return f(s.p)
-}
-
-func (s *RedisServer) cleanup(t testing.TB) {
-	s.mu.Lock()
-	p := s.p
-	s.mu.Unlock()
-	if p == nil {
-		return
-	}
-	if t.Failed() {
-		t.Logf("testenv: redis-server log tail:\n%s", fileTail(p.logPath, 20))
-	}
-	if err := p.stop(stopGrace); err != nil {
-		t.Error(err)
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -43,12 +42,9 @@ type SlapdServer struct {
 	LDAPSURL  string
 	CACertPEM []byte
 
-	bin         string
 	tls         bool
 	port, port2 int
-
-	mu sync.Mutex
-	p  *proc
+	daemon
 }
 
 // SlapdOption configures Slapd.
@@ -69,7 +65,7 @@ func WithTLS() SlapdOption { return func(s *SlapdServer) { s.tls = true } }
 func Slapd(t testing.TB, ldif string, opts ...SlapdOption) *SlapdServer {
 	t.Helper()
 	s := &SlapdServer{
-		bin:           Require(t, "slapd", "slapd"),
+		daemon:        daemon{bin: Require(t, "slapd", "slapd")},
 		BaseDN:        slapdBaseDN,
 		AdminDN:       slapdAdminDN,
 		AdminPassword: slapdAdminPW,
@@ -83,18 +79,7 @@ func Slapd(t testing.TB, ldif string, opts ...SlapdOption) *SlapdServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.cleanup(t) })
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = s.pickPorts(); err != nil {
-			t.Fatal(err)
-		}
-		if err = s.start(); !addrInUse(err) {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	startOnFreePort(t, s.pickPorts, s.start)
 	return s
 }
 
@@ -180,22 +165,13 @@ func sshaHash(pw string) string {
 }
 
 func (s *SlapdServer) start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p != nil && !s.p.exited() {
-		return fmt.Errorf("testenv: slapd already running (pid %d)", s.p.pid())
-	}
 	urls := s.URL + "/"
 	if s.tls {
 		urls += " " + s.LDAPSURL + "/"
 	}
 	argv := []string{s.bin, "-f", filepath.Join(s.Dir, "slapd.conf"), "-h", urls, "-d", "stats"}
-	p, err := startProc("slapd", s.Dir, filepath.Join(s.Dir, "slapd.log"), argv)
-	if err != nil {
-		return err
-	}
 	addr := strings.TrimPrefix(s.URL, "ldap://")
-	err = p.waitReady(readyTimeout, func() error {
+	return s.run(s.Dir, filepath.Join(s.Dir, "slapd.log"), argv, func() error {
 		if err := ldapAnonymousBind(addr, nil); err != nil {
 			return err
 		}
@@ -204,11 +180,6 @@ func (s *SlapdServer) start() error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	s.p = p
-	return nil
 }
 
 // Start starts slapd again after Stop, on the same ports with the same
@@ -217,46 +188,6 @@ func (s *SlapdServer) Start(t testing.TB) {
 	t.Helper()
 	if err := s.start(); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// Stop shuts slapd down with SIGTERM (SIGKILL after a few seconds) and waits
-// until the process is gone. slapd takes about a second to exit.
-func (s *SlapdServer) Stop(t testing.TB) {
-	t.Helper()
-	s.mu.Lock()
-	p := s.p
-	s.mu.Unlock()
-	if p == nil {
-		t.Fatal("testenv: slapd is not running")
-	}
-	if err := p.stop(stopGrace); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// PID returns the process id of the running slapd, or 0 when it is stopped.
-func (s *SlapdServer) PID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p == nil || s.p.exited() {
-		return 0
-	}
-	return s.p.pid()
-}
-
-func (s *SlapdServer) cleanup(t testing.TB) {
-	s.mu.Lock()
-	p := s.p
-	s.mu.Unlock()
-	if p == nil {
-		return
-	}
-	if t.Failed() {
-		t.Logf("testenv: slapd log tail:\n%s", fileTail(p.logPath, 20))
-	}
-	if err := p.stop(stopGrace); err != nil {
-		t.Error(err)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -18,11 +17,8 @@ type YazServer struct {
 	Addr string // "127.0.0.1:port"
 	Dir  string // working directory: dummy-words, ztest.log
 
-	bin  string
 	args []string // extra options from YazOption
-
-	mu sync.Mutex
-	p  *proc
+	daemon
 }
 
 // dummyWords is the scan list yaz-ztest reads from its working folder:
@@ -55,7 +51,7 @@ func WithMaxMessageKB(kb int) YazOption {
 func YazZtest(t testing.TB, opts ...YazOption) *YazServer {
 	t.Helper()
 	bin := Require(t, "yaz-ztest", "yaz")
-	s := &YazServer{Dir: t.TempDir(), bin: bin}
+	s := &YazServer{Dir: t.TempDir(), daemon: daemon{bin: bin}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -64,54 +60,19 @@ func YazZtest(t testing.TB, opts ...YazOption) *YazServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.cleanup(t) })
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		port, perr := freePort()
-		if perr != nil {
-			t.Fatalf("testenv: no free port: %v", perr)
-		}
+	startOnFreePort(t, func() error {
+		port, err := freePort()
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if err = s.start(); !addrInUse(err) {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+		return err
+	}, s.start)
 	return s
 }
 
 func (s *YazServer) start() error {
-	s.mu.Lock()
-	running := s.p != nil && !s.p.exited()
-	s.mu.Unlock()
-	if running {
-		return fmt.Errorf("testenv: yaz-ztest already running on %s", s.Addr)
-	}
 	logPath := filepath.Join(s.Dir, "ztest.log")
 	argv := append([]string{s.bin, "-T", "-l", logPath}, s.args...)
 	argv = append(argv, "tcp:"+s.Addr)
-	p, err := startProc("yaz-ztest", s.Dir, logPath, argv)
-	if err != nil {
-		return err
-	}
-	if err := p.waitReady(readyTimeout, func() error { return z3950Init(s.Addr) }); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.p = p
-	s.mu.Unlock()
-	return nil
-}
-
-// PID returns the process id of the running server, or 0 when it is stopped.
-func (s *YazServer) PID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p == nil || s.p.exited() {
-		return 0
-	}
-	return s.p.pid()
+	return s.run(s.Dir, logPath, argv, func() error { return z3950Init(s.Addr) })
 }
 
 // Start starts yaz-ztest again after Stop, on the same port, and returns
@@ -120,36 +81,6 @@ func (s *YazServer) Start(t testing.TB) {
 	t.Helper()
 	if err := s.start(); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// Stop ends the server with SIGTERM (SIGKILL after a few seconds) and waits
-// until the process is gone; its open connections close with it.
-func (s *YazServer) Stop(t testing.TB) {
-	t.Helper()
-	s.mu.Lock()
-	p := s.p
-	s.mu.Unlock()
-	if p == nil {
-		t.Fatal("testenv: yaz-ztest is not running")
-	}
-	if err := p.stop(stopGrace); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (s *YazServer) cleanup(t testing.TB) {
-	s.mu.Lock()
-	p := s.p
-	s.mu.Unlock()
-	if p == nil {
-		return
-	}
-	if t.Failed() {
-		t.Logf("testenv: yaz-ztest log tail:\n%s", fileTail(p.logPath, 20))
-	}
-	if err := p.stop(stopGrace); err != nil {
-		t.Error(err)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
@@ -22,10 +21,7 @@ type ZebraServer struct {
 	Database string // "Default"
 	Dir      string // zebra.cfg, marc21.abs, yazgfs.xml, cql.properties, zebrasrv.log, reg/
 
-	bin string
-
-	mu sync.Mutex
-	p  *proc
+	daemon
 }
 
 // zebraAbs holds the indexing rules for MARC21 records read by the
@@ -118,25 +114,16 @@ func Zebra(t testing.TB, marcFiles ...string) *ZebraServer {
 	t.Helper()
 	srv := Require(t, "zebrasrv", "idzebra-2.0")
 	idx := Require(t, "zebraidx", "idzebra-2.0")
-	s := &ZebraServer{Database: "Default", Dir: t.TempDir(), bin: srv}
+	s := &ZebraServer{Database: "Default", Dir: t.TempDir(), daemon: daemon{bin: srv}}
 	if err := s.setup(idx, marcFiles); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.cleanup(t) })
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		port, perr := freePort()
-		if perr != nil {
-			t.Fatalf("testenv: no free port: %v", perr)
-		}
+	startOnFreePort(t, func() error {
+		port, err := freePort()
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if err = s.start(); !addrInUse(err) {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+		return err
+	}, s.start)
 	return s
 }
 
@@ -249,39 +236,13 @@ const zebraGFS = `<yazgfs>
 `
 
 func (s *ZebraServer) start() error {
-	s.mu.Lock()
-	running := s.p != nil && !s.p.exited()
-	s.mu.Unlock()
-	if running {
-		return fmt.Errorf("testenv: zebrasrv already running on %s", s.Addr)
-	}
 	gfs := filepath.Join(s.Dir, "yazgfs.xml")
 	if err := os.WriteFile(gfs, fmt.Appendf(nil, zebraGFS, s.Addr, s.Dir), 0o644); err != nil {
 		return err
 	}
 	logPath := filepath.Join(s.Dir, "zebrasrv.log")
 	argv := []string{s.bin, "-T", "-f", gfs, "-l", logPath}
-	p, err := startProc("zebrasrv", s.Dir, logPath, argv)
-	if err != nil {
-		return err
-	}
-	if err := p.waitReady(readyTimeout, func() error { return z3950Init(s.Addr) }); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.p = p
-	s.mu.Unlock()
-	return nil
-}
-
-// PID returns the process id of the running server, or 0 when it is stopped.
-func (s *ZebraServer) PID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p == nil || s.p.exited() {
-		return 0
-	}
-	return s.p.pid()
+	return s.run(s.Dir, logPath, argv, func() error { return z3950Init(s.Addr) })
 }
 
 // Start starts zebrasrv again after Stop, on the same port over the same
@@ -290,36 +251,6 @@ func (s *ZebraServer) Start(t testing.TB) {
 	t.Helper()
 	if err := s.start(); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// Stop ends zebrasrv with SIGTERM (SIGKILL after a few seconds) and waits
-// until the process is gone.
-func (s *ZebraServer) Stop(t testing.TB) {
-	t.Helper()
-	s.mu.Lock()
-	p := s.p
-	s.mu.Unlock()
-	if p == nil {
-		t.Fatal("testenv: zebrasrv is not running")
-	}
-	if err := p.stop(stopGrace); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (s *ZebraServer) cleanup(t testing.TB) {
-	s.mu.Lock()
-	p := s.p
-	s.mu.Unlock()
-	if p == nil {
-		return
-	}
-	if t.Failed() {
-		t.Logf("testenv: zebrasrv log tail:\n%s", fileTail(p.logPath, 20))
-	}
-	if err := p.stop(stopGrace); err != nil {
-		t.Error(err)
 	}
 }
 
