@@ -495,3 +495,31 @@ breaker: {failures: 2, open_for: 500ms, probes: 1}
 	}
 	p.validate()
 }
+
+// TestNCIPMemberInboundSecret: a member's ILS sends with
+// members[].ncip.inbound_secret under its NCIP agency id and acts for its
+// own member; its outbound secret is not accepted inbound.
+func TestNCIPMemberInboundSecret(t *testing.T) {
+	l := northILS(t)
+	cfg := circConfig(t, l.addr, "")
+	cfg.Members[0].NCIP = &config.NCIP{URL: "http://127.0.0.1:1/ncip", Agency: "NORTH-ILS",
+		Timeout: 2 * time.Second, ContentType: "application/xml",
+		Secret: config.Secret{Value: "to-the-ils"}, InboundSecret: config.Secret{Value: "from-the-ils"}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := startGateway(t, cfg)
+	p := newNCIPPeer(t, "http://"+g.addrs["http"]+"/ncip", nil)
+	r := p.post("<LookupUser>" + ncipHeader("NORTH-ILS", "from-the-ils", "NORTH") + xUser("N0001") + "</LookupUser>")
+	mustOK(t, r)
+	if h := r.Body.(*ncip.LookupUserResponse).Header; h.ToAgencyID.AgencyID.Value != "NORTH-ILS" {
+		t.Errorf("ResponseHeader %+v", h)
+	}
+	// A notification about a loan that does not exist: the sender is
+	// accepted as NORTH's ILS, and the loan is unknown.
+	mustProblem(t, p.post("<ItemReceived>"+ncipHeader("NORTH-ILS", "from-the-ils", "NORTH")+xItem("ILL23456789")+
+		"<DateReceived>2027-01-07T10:00:00Z</DateReceived></ItemReceived>"), ncip.ProblemUnknownItem)
+	mustProblem(t, p.post("<LookupUser>"+ncipHeader("NORTH-ILS", "to-the-ils", "NORTH")+xUser("N0001")+"</LookupUser>"), ncip.ProblemAgencyAuthenticationFailed)
+	mustProblem(t, p.post("<LookupUser>"+ncipHeader("NORTH", "from-the-ils", "NORTH")+xUser("N0001")+"</LookupUser>"), ncip.ProblemAgencyAuthenticationFailed)
+	p.validate()
+}
