@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/illgw/illgw/ncip"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
@@ -292,6 +293,18 @@ func TestLoanActions(t *testing.T) {
 	}
 	if d := e.f.acts[0].GetDueDate(); d == nil || !d.AsTime().Equal(time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("ItemShipped due date %v", d)
+	}
+	// A second renewal of the same loan, once its due date moved, is a
+	// new renewal, not a retry.
+	n := len(e.f.acts)
+	renew := "<RenewItem>" + header("PARTNER1", "NORTH") + userID("N0001") + itemID("ILL"+id) + "</RenewItem>"
+	noProblem(t, e.post(t, renew))
+	e.f.mu.Lock()
+	e.f.loans[id].DueDate = timestamppb.New(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC))
+	e.f.mu.Unlock()
+	noProblem(t, e.post(t, renew))
+	if k1, k2 := e.f.acts[n].GetIdempotencyKey(), e.f.acts[n+1].GetIdempotencyKey(); k1 == k2 {
+		t.Error("two renewals of different due dates share an idempotency key")
 	}
 	// RenewItem answers with the loan's due date and echoes the ItemId.
 	r := e.post(t, "<RenewItem>"+header("PARTNER1", "NORTH")+userID("N0001")+itemID("ILL"+id)+"<DesiredDateDue>2027-03-01T00:00:00Z</DesiredDateDue></RenewItem>")

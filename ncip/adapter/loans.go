@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -286,8 +287,14 @@ func (a *Adapter) RenewItem(ctx context.Context, req *ncip.RenewItem) (*ncip.Ren
 	if err != nil {
 		return nil, err
 	}
+	// RenewItem carries no request id: a renewal is told from a retry by
+	// the due date it extends (and the dates the sender gave).
+	due := ""
+	if loan.GetDueDate() != nil {
+		due = loan.GetDueDate().AsTime().UTC().Format(time.RFC3339Nano)
+	}
 	ar := &illgwv1.ActRequest{Action: illgwv1.LoanAction_LOAN_ACTION_RENEW,
-		IdempotencyKey: key("RenewItem", loan.GetId(), stamp(req.DesiredDateDue), mandated(req.MandatedAction))}
+		IdempotencyKey: key("RenewItem", loan.GetId(), due, stamp(req.DesiredDateDue), mandated(req.MandatedAction))}
 	if !req.DesiredDateDue.IsZero() {
 		ar.DueDate = timestamppb.New(req.DesiredDateDue.Time)
 	}
