@@ -47,7 +47,8 @@ func (c *circulation) checkPatron(ctx context.Context, r route, id, pin string) 
 		if problem := p.Problem(c.b.now()); problem != nil {
 			pc.screen = patron.ScreenMessage(problem)
 		}
-	case errors.Is(err, patron.ErrBadPIN):
+	case errors.Is(err, patron.ErrBadPIN), errors.Is(err, patron.ErrLocked):
+		// The patron exists; the PIN is wrong or may not be tried now.
 		pc.valid, pc.screen = true, patron.ScreenMessage(err)
 	default:
 		if errors.Is(err, patron.ErrUnavailable) {

@@ -33,9 +33,13 @@ func registryOptions(cfg *config.Config, store state.Store, log *slog.Logger, m 
 	o := member.Options{
 		Breaker: member.BreakerConfig{Failures: b.Failures, Ratio: b.Ratio, MinRequests: b.MinRequests,
 			Window: b.Window, OpenFor: b.OpenFor, Probes: b.Probes},
-		Flags:   store,
-		Metrics: m,
-		Logger:  log,
+		Flags:         store,
+		FlagTimeout:   b.FlagTimeout,
+		FlagRecheck:   b.FlagRecheck,
+		MaxConcurrent: b.MaxConcurrent,
+		Agency:        cfg.NCIP.Agency,
+		Metrics:       m,
+		Logger:        log,
 	}
 	for i := range cfg.Members {
 		cm := &cfg.Members[i]
@@ -75,7 +79,20 @@ func directories(cfg *config.Config, store state.Store, log *slog.Logger) (map[s
 			continue
 		}
 		b := cfg.Breaker
+		tc, err := ldapTLS(l)
+		if err != nil {
+			for _, d := range out {
+				d.Close()
+			}
+			return nil, fmt.Errorf("members %s patrons.ldap: %w", cm.Code, err)
+		}
+		attempts := patron.AttemptOptions{Max: l.Attempts.Max, Window: l.Attempts.Window, LockFor: l.Attempts.LockFor}
+		if attempts.Max == 0 {
+			attempts.Max = -1 // config: 0 turns the limit off
+		}
 		d, err := patron.NewLDAP(patron.LDAPOptions{
+			TLS: tc, Attempts: attempts,
+			PoolSize: l.Pool.Size, IdleTimeout: l.Pool.IdleTimeout, CheckAfter: l.Pool.CheckAfter,
 			Member: cm.Code, URL: l.URL, StartTLS: l.StartTLS, BindDN: l.BindDN, BindPassword: l.Password.Value,
 			BaseDN: l.BaseDN, Filter: l.Filter, CompareAttr: l.CompareAttr, Timeout: l.Timeout, CacheTTL: l.CacheTTL,
 			Attrs: patron.Attributes{Name: l.Attrs.Name, Email: l.Attrs.Email, Expiry: l.Attrs.Expiry, Blocked: l.Attrs.Blocked, Type: l.Attrs.Type},
@@ -92,6 +109,23 @@ func directories(cfg *config.Config, store state.Store, log *slog.Logger) (map[s
 		out[cm.Code] = d
 	}
 	return out, nil
+}
+
+// ldapTLS is the client TLS configuration of a directory with a ca_file;
+// nil (the system roots) without one.
+func ldapTLS(l *config.LDAP) (*tls.Config, error) {
+	if l.CAFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(l.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca_file: no PEM certificate in %s", l.CAFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // circulationOptions adds the terminals, the registry and each member's

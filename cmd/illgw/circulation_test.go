@@ -8,7 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/illgw/illgw/config"
+	"github.com/illgw/illgw/internal/testenv"
 	"github.com/illgw/illgw/sip2"
 	"github.com/illgw/illgw/sip2/memory"
 )
@@ -74,8 +75,9 @@ func (l *ils) stop() {
 	}
 }
 
-// circConfig is a gateway configuration with NORTH's ILS at ilsAddr.
-func circConfig(t *testing.T, ilsAddr, extra string) *config.Config {
+// circConfig is a gateway configuration with NORTH's ILS at ilsAddr;
+// patrons, if given, replaces NORTH's patrons: setting.
+func circConfig(t *testing.T, ilsAddr, extra string, patrons ...string) *config.Config {
 	t.Helper()
 	hash, err := bcrypt.GenerateFromPassword([]byte("kiosk1pass"), config.PasswordCost)
 	if err != nil {
@@ -88,12 +90,12 @@ members:
   - code: NORTH
     name: North City Library
     sip2: {addr: %s, login: gw, password: {value: gwpass}, institution: NORTH, timeout: 2s}
-    patrons: {sip2: true}
+    patrons: %s
 terminals:
   - {login: kiosk1, password_hash: %q, member: NORTH}
 breaker: {failures: 2, open_for: 500ms, probes: 1}
 log: {level: debug}
-%s`, addr(t), addr(t), addr(t), addr(t), filepath.Join(dir, "illgw.db"), ilsAddr, hash, extra)
+%s`, addr(t), addr(t), addr(t), addr(t), filepath.Join(dir, "illgw.db"), ilsAddr, append(patrons, "{sip2: true}")[0], hash, extra)
 	cfg, err := config.Parse([]byte(y), "circ.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -563,6 +565,68 @@ func TestServeBrokerFlags(t *testing.T) {
 		code, _, stderr := runIllgw(t, "", append([]string{"serve", "-config", cfg}, c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("serve %v: exit %d, stderr %q (want 2 and %q)", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// TestSIP2PatronsFromLDAP (issue 9 point 6): for a member whose patrons
+// are in a directory, 23 and 63 with a PIN answer BL and CQ from a real
+// slapd; a wrong PIN stops a checkout before the ILS sees it.
+func TestSIP2PatronsFromLDAP(t *testing.T) {
+	ldif, err := os.ReadFile("testdata/patrons.ldif")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := testenv.Slapd(t, string(ldif))
+	north := northILS(t)
+	north.b.AddPatron(memory.Patron{ID: "p0001", PIN: "the-ILS-does-not-know-it", Name: "Ada at the ILS"})
+	north.b.AddPatron(memory.Patron{ID: "p0003", PIN: "x", Name: "Cy at the ILS"})
+	cfg := circConfig(t, north.addr, "", fmt.Sprintf(`{ldap: {url: %q, bind_dn: %q, password: {value: %q}, base_dn: %q, filter: "(&(objectClass=inetOrgPerson)(uid=%%s))", attributes: {name: cn, email: mail, blocked: description}, attempts: {max: 3}}}`,
+		dir.URL, dir.AdminDN, dir.AdminPassword, dir.BaseDN))
+	g, logs := startGateway(t, cfg)
+	k := dialKiosk(t, g.addrs["sip2"], nil)
+	if !k.login("kiosk1", "kiosk1pass") {
+		t.Fatal("login refused")
+	}
+	ps := do[*sip2.PatronStatusResponse](k, &sip2.PatronStatusRequest{InstitutionID: "NORTH", PatronID: "p0001", PatronPassword: "pin-p0001-right"})
+	if ps.ValidPatron != sip2.Yes || ps.ValidPatronPassword != sip2.Yes || ps.PatronStatus.String()[0] != ' ' {
+		t.Errorf("24 with the directory's PIN: BL %c CQ %c status %q AF %q", ps.ValidPatron, ps.ValidPatronPassword, ps.PatronStatus, ps.ScreenMessage)
+	}
+	pi := do[*sip2.PatronInformationResponse](k, &sip2.PatronInformation{InstitutionID: "NORTH", PatronID: "p0001", PatronPassword: "the-ILS-does-not-know-it"})
+	if pi.ValidPatron != sip2.Yes || pi.ValidPatronPassword != sip2.No || len(pi.ScreenMessage) == 0 || !strings.Contains(pi.ScreenMessage[0], "Incorrect PIN") {
+		t.Errorf("64 with the ILS's PIN: BL %c CQ %c AF %q", pi.ValidPatron, pi.ValidPatronPassword, pi.ScreenMessage)
+	}
+	if ps := do[*sip2.PatronStatusResponse](k, &sip2.PatronStatusRequest{InstitutionID: "NORTH", PatronID: "*)(uid=*", PatronPassword: "pin-p0001-right"}); ps.ValidPatron != sip2.No {
+		t.Errorf("24 for a filter injection: BL %c", ps.ValidPatron)
+	}
+	if ps := do[*sip2.PatronStatusResponse](k, &sip2.PatronStatusRequest{InstitutionID: "NORTH", PatronID: "p0003", PatronPassword: "pin-p0003-right"}); ps.ValidPatronPassword != sip2.Yes || ps.PatronStatus.String()[0] != 'Y' {
+		t.Errorf("24 for a patron blocked in the directory: CQ %c status %q", ps.ValidPatronPassword, ps.PatronStatus)
+	}
+	co := do[*sip2.CheckoutResponse](k, &sip2.Checkout{InstitutionID: "NORTH", PatronID: "p0001", PatronPassword: "wrong", ItemID: "NI0001"})
+	if co.OK || len(co.ScreenMessage) == 0 || !strings.Contains(co.ScreenMessage[0], "Incorrect PIN") {
+		t.Errorf("12 with a wrong PIN: ok %v AF %q", co.OK, co.ScreenMessage)
+	}
+	if it, _ := north.b.Item("NI0001"); it.Checkouts != 0 {
+		t.Error("the ILS charged an item for a patron the directory refused")
+	}
+	if co := do[*sip2.CheckoutResponse](k, &sip2.Checkout{InstitutionID: "NORTH", PatronID: "p0001", PatronPassword: "pin-p0001-right", ItemID: "NI0001"}); !co.OK {
+		t.Errorf("12 with the directory's PIN: %+v", co)
+	}
+	// attempts: {max: 3}: the third wrong PIN locks the patron, whose
+	// right PIN then no longer works.
+	for i := range 3 {
+		ps := do[*sip2.PatronStatusResponse](k, &sip2.PatronStatusRequest{InstitutionID: "NORTH", PatronID: "p0003", PatronPassword: "guess"})
+		if ps.ValidPatronPassword != sip2.No || i == 2 && !strings.Contains(strings.Join(ps.ScreenMessage, " "), "Too many incorrect PINs") {
+			t.Errorf("wrong PIN %d: CQ %c AF %q", i+1, ps.ValidPatronPassword, ps.ScreenMessage)
+		}
+	}
+	if ps := do[*sip2.PatronStatusResponse](k, &sip2.PatronStatusRequest{InstitutionID: "NORTH", PatronID: "p0003", PatronPassword: "pin-p0003-right"}); ps.ValidPatronPassword != sip2.No || ps.ValidPatron != sip2.Yes {
+		t.Errorf("a locked patron with the right PIN: BL %c CQ %c", ps.ValidPatron, ps.ValidPatronPassword)
+	}
+	checkNoSecrets(t, logs.String())
+	for _, s := range []string{"pin-p0001-right", "the-ILS-does-not-know-it", dir.AdminPassword} {
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("logs carry %q", s)
 		}
 	}
 }

@@ -27,6 +27,11 @@ func stateOptions(cfg *config.Config) state.Options {
 		ReadTimeout:  s.ReadTimeout,
 		WriteTimeout: s.WriteTimeout,
 		Partitions:   s.Partitions,
+
+		Cluster:          s.Cluster,
+		SentinelUsername: s.SentinelUsername,
+		SentinelPassword: s.SentinelPassword.Value,
+		SweepInterval:    s.SweepInterval,
 	}
 	if s.TLS {
 		o.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
