@@ -25,10 +25,13 @@ const maxScan = 20
 
 // findLoan returns the loan a RequestId or ItemId names, among the loans
 // the sender's member takes part in (others are Unknown Request or Unknown
-// Item, so that their existence does not leak): a RequestId is the
+// Item, so that their existence does not leak). A RequestId is the
 // gateway's loan id, the requester's own request id (a loan's
-// external_request_id) or the request id a lender's ILS gave it; an ItemId is a temporary item barcode (ILL + loan
-// id) or the lender's copy on the loan's rota.
+// external_request_id) or the request id a lender's ILS gave it; an ItemId
+// is a temporary item barcode (ILL + loan id) or the lender's copy on the
+// loan's rota. Ids other than the loan id are found by listing the
+// member's loans, at most maxScan pages per side: the broker has no lookup
+// by external id yet.
 func (a *Adapter) findLoan(ctx context.Context, service string, rid *ncip.RequestID, iid *ncip.ItemID) (*illgwv1.Loan, error) {
 	subject, value := SubjectRequest, ""
 	if rid != nil {
