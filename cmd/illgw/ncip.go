@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/subtle"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -17,7 +19,29 @@ import (
 // point 5): the ncip Server with the adapter over the broker connection cc,
 // authenticating partners and members' ILSes from the config file.
 func (g *gateway) mountNCIP(cc grpc.ClientConnInterface) {
-	g.mux.Handle("/ncip", ncipServer(g.cfg, cc, g.log))
+	g.mux.Handle("/ncip", bodyDeadline{h: ncipServer(g.cfg, cc, g.log), d: ncipBodyTimeout})
+}
+
+// ncipBodyTimeout bounds how long a partner may take to send one NCIP
+// request body (at most 100 KiB), so that a client trickling bytes cannot
+// hold a connection and a handler forever (reference/reliability-security.md
+// on slow clients).
+const ncipBodyTimeout = 10 * time.Second
+
+// bodyDeadline sets a read deadline of d on the connection before h reads
+// the request body; a body that has not arrived by then fails to read and
+// is answered as unreadable.
+type bodyDeadline struct {
+	h http.Handler
+	d time.Duration
+}
+
+func (b bodyDeadline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(b.d))
+	// The server sets its own deadline again before it reads the next
+	// request on a kept-alive connection (ReadHeaderTimeout).
+	b.h.ServeHTTP(w, r)
 }
 
 // ncipServer builds the /ncip handler: partners[] and members' inbound

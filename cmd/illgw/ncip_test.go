@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -354,4 +358,34 @@ func TestNCIPMemberInboundSecret(t *testing.T) {
 	mustProblem(t, p.post("<LookupUser>"+ncipHeader("NORTH-ILS", "to-the-ils", "NORTH")+xUser("N0001")+"</LookupUser>"), ncip.ProblemAgencyAuthenticationFailed)
 	mustProblem(t, p.post("<LookupUser>"+ncipHeader("NORTH", "from-the-ils", "NORTH")+xUser("N0001")+"</LookupUser>"), ncip.ProblemAgencyAuthenticationFailed)
 	p.validate()
+}
+
+// TestNCIPSlowBody: a client that trickles its body is cut off at the body
+// deadline with an NCIP problem, while other requests are answered.
+func TestNCIPSlowBody(t *testing.T) {
+	srv := ncip.NewServer(ncip.NewMemory("NORTH"))
+	hs := httptest.NewServer(bodyDeadline{h: srv, d: 300 * time.Millisecond})
+	defer hs.Close()
+	c, err := net.Dial("tcp", hs.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	fmt.Fprintf(c, "POST /ncip HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\nContent-Length: 5000\r\n\r\n<NCIPMessage")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a trickled body after %v: %v", time.Since(start), err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("answered after %v, want about the 300ms deadline", took)
+	}
+	if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(body, []byte("Invalid Message Syntax Error")) {
+		t.Errorf("HTTP %d %s", resp.StatusCode, body)
+	}
+	// A prompt client on the same server is served.
+	p := newNCIPPeer(t, hs.URL, nil)
+	mustProblem(t, p.post("<LookupUser>"+xUser("N0001")+"</LookupUser>"), ncip.ProblemUnknownUser)
 }
