@@ -39,7 +39,7 @@ type ils struct {
 
 func northILS(t *testing.T) *ils {
 	b := memory.New()
-	b.AddAccount(memory.Account{Login: "gw", PasswordHash: memory.HashPassword("gwpass", 4), Institution: "NORTH", LibraryName: "North City Library"})
+	b.AddAccount(memory.Account{Login: "gw", PasswordHash: memory.HashPassword("gwpass", 4), Institution: "NORTH", LibraryName: "North City Library", Charset: sip2.UTF8})
 	b.AddPatron(memory.Patron{ID: "N0001", PIN: "1234", Name: "Ada Lovelace", Email: "ada@example.org"})
 	b.AddPatron(memory.Patron{ID: "N0002", PIN: "1234", Name: "Blocked Bob", Status: sip2.ChargeDenied})
 	for i := 1; i <= 10; i++ {
@@ -628,5 +628,37 @@ func TestSIP2PatronsFromLDAP(t *testing.T) {
 		if strings.Contains(logs.String(), s) {
 			t.Errorf("logs carry %q", s)
 		}
+	}
+}
+
+// TestSIP2TerminalAccounts: per-terminal charset (IBM850 names with
+// accents), the account's connection cap and its allowed networks.
+func TestSIP2TerminalAccounts(t *testing.T) {
+	north := northILS(t)
+	north.b.AddPatron(memory.Patron{ID: "N0003", PIN: "7391", Name: "Renée Çelik-Müller"})
+	cfg := circConfig(t, north.addr, "")
+	hash := cfg.Terminals[0].PasswordHash
+	cfg.Terminals = append(cfg.Terminals,
+		config.Terminal{Login: "kiosk850", PasswordHash: hash, Member: "NORTH", Charset: "ibm850", MaxConnections: 1, AllowedCIDRs: []string{"127.0.0.0/8"}},
+		config.Terminal{Login: "branch", PasswordHash: hash, Member: "NORTH", Charset: "utf-8", MaxConnections: 4, AllowedCIDRs: []string{"10.0.0.0/8"}})
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := startGateway(t, cfg)
+	k := dialKiosk(t, g.addrs["sip2"], nil)
+	if !k.login("kiosk850", "kiosk1pass") {
+		t.Fatal("kiosk850 refused")
+	}
+	k.codec.Charset = sip2.IBM850
+	k.send(&sip2.PatronStatusRequest{InstitutionID: "NORTH", PatronID: "N0003", PatronPassword: "7391"})
+	m, raw := k.read()
+	if ps, ok := m.(*sip2.PatronStatusResponse); !ok || ps.PersonalName != "Renée Çelik-Müller" || !strings.Contains(string(raw), "Ren\x82e \x80elik-M\x81ller") {
+		t.Errorf("24 in IBM850: %q", raw)
+	}
+	if second := dialKiosk(t, g.addrs["sip2"], nil); second.login("kiosk850", "kiosk1pass") {
+		t.Error("a second connection of an account with max_connections 1 logged in")
+	}
+	if other := dialKiosk(t, g.addrs["sip2"], nil); other.login("branch", "kiosk1pass") {
+		t.Error("a terminal allowed from 10.0.0.0/8 only logged in from 127.0.0.1")
 	}
 }
