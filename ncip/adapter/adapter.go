@@ -68,7 +68,8 @@ func outgoing(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, illgwv1.ProtocolMetadataKey, "ncip")
 }
 
-// isMember reports whether code is a configured member, reading the list
+// isMember reports whether code is a configured member with a library
+// system, reading the list
 // from the broker when it is older than MembersTTL or the code is not in it.
 func (a *Adapter) isMember(ctx context.Context, code string) (bool, error) {
 	ttl := a.MembersTTL
@@ -87,7 +88,11 @@ func (a *Adapter) isMember(ctx context.Context, code string) (bool, error) {
 	}
 	var list []string
 	for _, m := range resp.GetMembers() {
-		list = append(list, m.GetCode())
+		// A catalogue-only member (an outside target) has no library
+		// system to answer NCIP for it.
+		if !m.GetCatalogOnly() {
+			list = append(list, m.GetCode())
+		}
 	}
 	a.mu.Lock()
 	a.codes, a.fetched = list, time.Now()

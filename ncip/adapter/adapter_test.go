@@ -78,6 +78,8 @@ func TestLookupUser(t *testing.T) {
 	if agency.Value != "WEST" {
 		t.Errorf("Unknown Agency value %q", agency.Value)
 	}
+	// A catalogue-only member has no library system to ask.
+	wantProblem(t, e.post(t, "<LookupUser>"+header("PARTNER1", "LOC")+userID("L0001")+"</LookupUser>"), ncip.ProblemUnknownAgency)
 	wantProblem(t, e.post(t, "<LookupUser>"+strings.Replace(header("PARTNER1", "NORTH"), "partner1secret", "wrong", 1)+userID("N0001")+"</LookupUser>"),
 		ncip.ProblemAgencyAuthenticationFailed)
 	wantProblem(t, e.post(t, "<LookupUser>"+header("PARTNER1", "NORTH")+authInput("PIN", "1234")+"</LookupUser>"), ncip.ProblemNeededDataMissing)

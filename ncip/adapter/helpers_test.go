@@ -62,7 +62,7 @@ func (f *fakeBroker) note(ctx context.Context) {
 
 func (f *fakeBroker) List(ctx context.Context, _ *illgwv1.ListMembersRequest) (*illgwv1.ListMembersResponse, error) {
 	f.note(ctx)
-	return &illgwv1.ListMembersResponse{Members: []*illgwv1.Member{{Code: "NORTH"}, {Code: "SOUTH"}, {Code: "EAST"}}}, nil
+	return &illgwv1.ListMembersResponse{Members: []*illgwv1.Member{{Code: "NORTH"}, {Code: "SOUTH"}, {Code: "EAST"}, {Code: "LOC", CatalogOnly: true}}}, nil
 }
 
 func (f *fakeBroker) MemberPatron(ctx context.Context, req *illgwv1.MemberPatronRequest) (*illgwv1.PatronInformationResponse, error) {
