@@ -10,48 +10,18 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/illgw/illgw/internal/testenv"
 	"github.com/illgw/illgw/sip2"
 	"github.com/illgw/illgw/sip2/memory"
 )
 
 // TestMain fails the package when goroutines of the package outlive its
 // tests (servers not shut down, connections left open).
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines leaked after the tests:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines() string {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "illgw/sip2.") && !strings.Contains(g, "TestMain") && !strings.Contains(g, "leakedGoroutines") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+func TestMain(m *testing.M) { testenv.Main(m, "illgw/sip2.") }
 
 // Fixture data, as in DESIGN.md's demo: kiosk1/kiosk1pass at NORTH,
 // N0001 in good standing, N0002 blocked, items NI0001..NI0010.
