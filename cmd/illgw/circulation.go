@@ -240,38 +240,31 @@ func newLoopback(b *broker.Broker, opts ...grpc.ServerOption) (*loopback, error)
 	return l, nil
 }
 
-// sip2Servers builds the SIP2 server of listen.sip2 and, with tls.sip2, the
-// TLS one: both serve the sip2/adapter Backend over the broker connection
-// cc, with the limits of the sip2: section and the replay store in the
-// broker's state store.
-func sip2Servers(cfg *config.Config, cc grpc.ClientConnInterface, log *slog.Logger) (plain, secure *sip2.Server, err error) {
+// sip2Server builds the SIP2 server of listen.sip2 and tls.sip2: it
+// serves the sip2/adapter Backend over the broker connection cc, with the
+// limits of the sip2: section and the replay store in the broker's state
+// store. tc is the TLS configuration of tls.sip2 (TLS 1.2+), nil when that
+// listener is off; the caller wraps its listener with it.
+func sip2Server(cfg *config.Config, cc grpc.ClientConnInterface, log *slog.Logger) (srv *sip2.Server, tc *tls.Config, err error) {
 	client := illgwv1.NewCirculationClient(cc)
-	mk := func() *sip2.Server {
-		s := cfg.SIP2
-		return &sip2.Server{
-			Backend:         &adapter.Backend{Client: client},
-			ReplayStore:     &adapter.ReplayStore{Client: client},
-			LoginTimeout:    s.LoginTimeout,
-			IdleTimeout:     s.IdleTimeout,
-			MaxMessage:      s.MaxMessage,
-			MaxConnections:  s.MaxConnections,
-			MaxPerIP:        s.MaxPerIP,
-			MatchTerminator: true,
-			Logger:          log,
-		}
-	}
-	if cfg.Listen.SIP2 != "" {
-		plain = mk()
+	s := cfg.SIP2
+	srv = &sip2.Server{
+		Backend:         &adapter.Backend{Client: client},
+		ReplayStore:     &adapter.ReplayStore{Client: client},
+		LoginTimeout:    s.LoginTimeout,
+		IdleTimeout:     s.IdleTimeout,
+		MaxMessage:      s.MaxMessage,
+		MaxConnections:  s.MaxConnections,
+		MaxPerIP:        s.MaxPerIP,
+		MatchTerminator: true,
+		Logger:          log,
 	}
 	if t := cfg.TLS.SIP2; t.Listen != "" {
-		tc, err := serverTLS(t)
-		if err != nil {
+		if tc, err = serverTLS(t); err != nil {
 			return nil, nil, fmt.Errorf("tls.sip2: %w", err)
 		}
-		secure = mk()
-		secure.TLSConfig = tc
 	}
-	return plain, secure, nil
+	return srv, tc, nil
 }
 
 // stopCirculation shuts the SIP2 servers down (in-flight requests finish

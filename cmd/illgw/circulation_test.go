@@ -411,7 +411,12 @@ func TestSIP2OverTLS(t *testing.T) {
 	cert, key := ca.issue(t, "127.0.0.1", true)
 	certFile, keyFile := writeFile(t, dir, "sip2.crt", cert), writeFile(t, dir, "sip2.key", key)
 	tlsAddr := addr(t)
-	g, logs := startGateway(t, circConfig(t, north.addr, fmt.Sprintf("tls: {sip2: {listen: %s, cert: %s, key: %s}}\n", tlsAddr, certFile, keyFile)))
+	cfg := circConfig(t, north.addr, fmt.Sprintf("tls: {sip2: {listen: %s, cert: %s, key: %s}}\n", tlsAddr, certFile, keyFile))
+	cfg.Terminals = append(cfg.Terminals, config.Terminal{Login: "solo", PasswordHash: cfg.Terminals[0].PasswordHash, Member: "NORTH", Charset: "utf-8", MaxConnections: 1})
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	g, logs := startGateway(t, cfg)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca.pem)
 	k := dialKiosk(t, g.addrs["sip2-tls"], &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
@@ -421,6 +426,14 @@ func TestSIP2OverTLS(t *testing.T) {
 	pi := do[*sip2.PatronInformationResponse](k, &sip2.PatronInformation{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234"})
 	if pi.ValidPatron != sip2.Yes || pi.ValidPatronPassword != sip2.Yes {
 		t.Errorf("64 over TLS: BL %c CQ %c", pi.ValidPatron, pi.ValidPatronPassword)
+	}
+	// The account cap counts TLS and plain connections together.
+	solo := dialKiosk(t, g.addrs["sip2-tls"], &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	if !solo.login("solo", "kiosk1pass") {
+		t.Fatal("solo refused over TLS")
+	}
+	if plain := dialKiosk(t, g.addrs["sip2"], nil); plain.login("solo", "kiosk1pass") {
+		t.Error("an account with max_connections 1 logged in over TLS and plain TCP at once")
 	}
 	// A client that trusts another CA does not get through.
 	other := x509.NewCertPool()

@@ -198,24 +198,29 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 		}
 		httpsLn = tls.NewListener(ln, tc)
 	}
-	sipPlain, sipTLS, err := sip2Servers(cfg, g.loop.cc, log)
+	sipSrv, sipTLS, err := sip2Server(cfg, g.loop.cc, log)
 	if err != nil {
 		return nil, err
 	}
+	// One SIP2 server for both listeners, so the overall, per-address and
+	// per-account caps count plain and TLS connections together.
 	var sipLns []net.Listener
-	for _, fe := range []struct {
-		name, addr string
-		srv        *sip2.Server
-	}{{"sip2", cfg.Listen.SIP2, sipPlain}, {"sip2-tls", cfg.TLS.SIP2.Listen, sipTLS}} {
-		if fe.srv == nil {
-			continue
-		}
-		ln, err := bind(fe.name, fe.addr)
+	if cfg.Listen.SIP2 != "" {
+		ln, err := bind("sip2", cfg.Listen.SIP2)
 		if err != nil {
 			return nil, err
 		}
 		sipLns = append(sipLns, ln)
-		g.sip2 = append(g.sip2, fe.srv)
+	}
+	if sipTLS != nil {
+		ln, err := bind("sip2-tls", cfg.TLS.SIP2.Listen)
+		if err != nil {
+			return nil, err
+		}
+		sipLns = append(sipLns, tls.NewListener(ln, sipTLS))
+	}
+	if len(sipLns) > 0 {
+		g.sip2 = append(g.sip2, sipSrv)
 	}
 	for _, fe := range []struct{ name, addr, issue string }{
 		{"z3950", cfg.Listen.Z3950, "issue 5"},
@@ -231,9 +236,8 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 	if grpcLn != nil {
 		g.serve("grpc", func() error { return g.grpc.Serve(grpcLn) })
 	}
-	for i, ln := range sipLns {
-		srv := g.sip2[i]
-		g.serve("sip2", func() error { return srv.Serve(ln) })
+	for _, ln := range sipLns {
+		g.serve("sip2", func() error { return sipSrv.Serve(ln) })
 	}
 	for _, ln := range []net.Listener{httpLn, httpsLn} {
 		if ln == nil {
