@@ -80,6 +80,11 @@ type SearchResult struct {
 	Count int
 	// Estimate marks Count as an estimate (resultSetStatus estimate).
 	Estimate bool
+	// Warnings are problems that did not stop the search, such as a database of a federated
+	// search that did not answer. Z39.50 sends them as additionalSearchInfo text
+	// (Z39.50-2003 §3.2.2.1.6) beside a successful search; SRU as diagnostics beside the
+	// records (SRU 1.2 §"Diagnostics").
+	Warnings []Diagnostic
 }
 
 // FetchRequest asks for a range of records.

@@ -181,6 +181,12 @@ func (c *conn) handleSearch(req *SearchRequest) *SearchResponse {
 	if res.Estimate {
 		resp.ResultSetStatus = 4
 	}
+	for _, w := range res.Warnings {
+		if len(resp.AdditionalSearchInfo) == maxSearchInfo {
+			break
+		}
+		resp.AdditionalSearchInfo = append(resp.AdditionalSearchInfo, w.Error())
+	}
 	n, esn := 0, ""
 	switch {
 	case res.Count <= req.SmallSetUpperBound:

@@ -30,6 +30,9 @@ type SearchResponse struct {
 	ResultSetStatus         int  // 0 absent; 1 subset, 2 interim, 3 none, 4 estimate
 	PresentStatus           *int // nil absent; see PresentSuccess...
 	records
+	// AdditionalSearchInfo is additionalSearchInfo [203] (Z39.50-2003 §3.2.2.1.6) as text:
+	// one characterInfo entry each, e.g. what part of a federated search did not answer.
+	AdditionalSearchInfo []string
 }
 
 // Tag returns 22.
@@ -113,8 +116,23 @@ func (p *SearchResponse) encode(e *ber.Encoder) {
 		e.Int(ber.C(27), int64(*p.PresentStatus))
 	}
 	p.encodeRecords(e)
+	if len(p.AdditionalSearchInfo) > 0 {
+		// OtherInformation ::= SEQUENCE OF SEQUENCE { category [1] OPTIONAL,
+		//   information CHOICE { characterInfo [2] IMPLICIT InternationalString, ... } }
+		e.Constructed(ber.CC(tagAdditionalSearchInfo), func(e *ber.Encoder) {
+			for _, s := range p.AdditionalSearchInfo {
+				e.Constructed(tagSequence, func(e *ber.Encoder) { e.String(ber.C(2), s) })
+			}
+		})
+	}
 	p.encodeOther(e)
 }
+
+// tagAdditionalSearchInfo is SearchResponse.additionalSearchInfo [203].
+const tagAdditionalSearchInfo = 203
+
+// maxSearchInfo bounds the additionalSearchInfo entries kept from one response.
+const maxSearchInfo = 256
 
 func (p *SearchResponse) decode(v ber.Value) error {
 	for c := v.First(); c.Valid(); c = c.Next() {
@@ -143,6 +161,14 @@ func (p *SearchResponse) decode(v ber.Value) error {
 			var n int
 			n, err = getInt(c, "presentStatus")
 			p.PresentStatus = &n
+		case ber.CC(tagAdditionalSearchInfo):
+			for o := c.First(); o.Valid() && len(p.AdditionalSearchInfo) < maxSearchInfo; o = o.Next() {
+				for i := o.First(); i.Valid(); i = i.Next() {
+					if i.Tag() == ber.C(2) {
+						p.AdditionalSearchInfo = append(p.AdditionalSearchInfo, i.String())
+					}
+				}
+			}
 		}
 		if err != nil {
 			return err

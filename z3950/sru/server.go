@@ -228,7 +228,7 @@ func (s *Server) searchRetrieve(ctx context.Context, hr *http.Request, req *Requ
 	}
 	limit = min(limit, s.maxRecords())
 	if limit == 0 || res.Count == 0 {
-		out.searchResponse(req, res.Count, nil, 0, nil)
+		out.searchResponse(req, res.Count, nil, 0, warnings(res))
 		return
 	}
 	if req.StartRecord > res.Count {
@@ -259,7 +259,18 @@ func (s *Server) searchRetrieve(ctx context.Context, hr *http.Request, req *Requ
 	if last := req.StartRecord + len(recs); last <= res.Count {
 		next = last
 	}
-	out.searchResponse(req, res.Count, items, next, nil)
+	out.searchResponse(req, res.Count, items, next, warnings(res))
+}
+
+// warnings turns the backend's non-fatal problems (a federated search's members that did
+// not answer) into diagnostics sent beside the records (SRU 1.2 §"Diagnostics": a
+// diagnostic in the response that does not stop the records is non-fatal).
+func warnings(res *z3950.SearchResult) []diag {
+	var ds []diag
+	for _, w := range res.Warnings {
+		ds = append(ds, diag{z3950.Bib1ToSRU(w.Code), w.AddInfo})
+	}
+	return ds
 }
 
 // newResultSetID returns a random result set id (128 bits, hex).
