@@ -53,6 +53,8 @@ type Options struct {
 	// ReplayTTL is how long a terminal's SIP2 replay entry lives in the
 	// store; 0 means DefaultReplayTTL.
 	ReplayTTL time.Duration
+	// Search configures the Catalog service (config search:).
+	Search SearchOptions
 }
 
 // Broker implements the gateway's four gRPC services over the state store.
@@ -69,6 +71,7 @@ type Broker struct {
 	registry  *member.Registry
 	terminals map[string]*Terminal
 	replayTTL time.Duration
+	catalog   *catalog
 }
 
 // New returns a Broker for the given options. It copies the member list, so
@@ -109,13 +112,14 @@ func New(opts Options) *Broker {
 	if b.pingWait <= 0 {
 		b.pingWait = 2 * time.Second
 	}
+	b.catalog = newCatalog(b, opts.Search)
 	return b
 }
 
 // Register attaches the Catalog, Circulation, Loans and Members services to
 // s. Call it before s.Serve.
 func (b *Broker) Register(s grpc.ServiceRegistrar) {
-	illgwv1.RegisterCatalogServer(s, catalogService{})
+	illgwv1.RegisterCatalogServer(s, b.catalog)
 	illgwv1.RegisterCirculationServer(s, &circulation{b: b})
 	illgwv1.RegisterLoansServer(s, &loansService{b: b})
 	illgwv1.RegisterMembersServer(s, &membersService{b: b})

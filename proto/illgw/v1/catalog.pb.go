@@ -1782,6 +1782,104 @@ func (x *SortResponse) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
+type DeleteRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Session string                 `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	// ResultSetIds are the sets to drop; empty drops every set of the
+	// session.
+	ResultSetIds  []string `protobuf:"bytes,2,rep,name=result_set_ids,json=resultSetIds,proto3" json:"result_set_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteRequest) Reset() {
+	*x = DeleteRequest{}
+	mi := &file_illgw_v1_catalog_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteRequest) ProtoMessage() {}
+
+func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_catalog_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
+func (*DeleteRequest) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_catalog_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DeleteRequest) GetSession() string {
+	if x != nil {
+		return x.Session
+	}
+	return ""
+}
+
+func (x *DeleteRequest) GetResultSetIds() []string {
+	if x != nil {
+		return x.ResultSetIds
+	}
+	return nil
+}
+
+type DeleteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deleted       int32                  `protobuf:"varint,1,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteResponse) Reset() {
+	*x = DeleteResponse{}
+	mi := &file_illgw_v1_catalog_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteResponse) ProtoMessage() {}
+
+func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_illgw_v1_catalog_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
+func (*DeleteResponse) Descriptor() ([]byte, []int) {
+	return file_illgw_v1_catalog_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *DeleteResponse) GetDeleted() int32 {
+	if x != nil {
+		return x.Deleted
+	}
+	return 0
+}
+
 var File_illgw_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_illgw_v1_catalog_proto_rawDesc = "" +
@@ -1932,17 +2030,23 @@ const file_illgw_v1_catalog_proto_rawDesc = "" +
 	"\fSortResponse\x12\"\n" +
 	"\rresult_set_id\x18\x01 \x01(\tR\vresultSetId\x12\x1b\n" +
 	"\thit_count\x18\x02 \x01(\x03R\bhitCount\x126\n" +
-	"\vdiagnostics\x18\x03 \x03(\v2\x14.illgw.v1.DiagnosticR\vdiagnostics*\x8e\x01\n" +
+	"\vdiagnostics\x18\x03 \x03(\v2\x14.illgw.v1.DiagnosticR\vdiagnostics\"O\n" +
+	"\rDeleteRequest\x12\x18\n" +
+	"\asession\x18\x01 \x01(\tR\asession\x12$\n" +
+	"\x0eresult_set_ids\x18\x02 \x03(\tR\fresultSetIds\"*\n" +
+	"\x0eDeleteResponse\x12\x18\n" +
+	"\adeleted\x18\x01 \x01(\x05R\adeleted*\x8e\x01\n" +
 	"\x0fResultSetStatus\x12!\n" +
 	"\x1dRESULT_SET_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aRESULT_SET_STATUS_COMPLETE\x10\x01\x12\x1c\n" +
 	"\x18RESULT_SET_STATUS_SUBSET\x10\x02\x12\x1a\n" +
-	"\x16RESULT_SET_STATUS_NONE\x10\x032\xf4\x01\n" +
+	"\x16RESULT_SET_STATUS_NONE\x10\x032\xb1\x02\n" +
 	"\aCatalog\x12;\n" +
 	"\x06Search\x12\x17.illgw.v1.SearchRequest\x1a\x18.illgw.v1.SearchResponse\x12>\n" +
 	"\aPresent\x12\x18.illgw.v1.PresentRequest\x1a\x19.illgw.v1.PresentResponse\x125\n" +
 	"\x04Scan\x12\x15.illgw.v1.ScanRequest\x1a\x16.illgw.v1.ScanResponse\x125\n" +
-	"\x04Sort\x12\x15.illgw.v1.SortRequest\x1a\x16.illgw.v1.SortResponseB/Z-github.com/illgw/illgw/proto/illgw/v1;illgwv1b\x06proto3"
+	"\x04Sort\x12\x15.illgw.v1.SortRequest\x1a\x16.illgw.v1.SortResponse\x12;\n" +
+	"\x06Delete\x12\x17.illgw.v1.DeleteRequest\x1a\x18.illgw.v1.DeleteResponseB/Z-github.com/illgw/illgw/proto/illgw/v1;illgwv1b\x06proto3"
 
 var (
 	file_illgw_v1_catalog_proto_rawDescOnce sync.Once
@@ -1957,7 +2061,7 @@ func file_illgw_v1_catalog_proto_rawDescGZIP() []byte {
 }
 
 var file_illgw_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_illgw_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_illgw_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_illgw_v1_catalog_proto_goTypes = []any{
 	(ResultSetStatus)(0),        // 0: illgw.v1.ResultSetStatus
 	(Combination_Operator)(0),   // 1: illgw.v1.Combination.Operator
@@ -1982,8 +2086,10 @@ var file_illgw_v1_catalog_proto_goTypes = []any{
 	(*SortKey)(nil),             // 20: illgw.v1.SortKey
 	(*SortRequest)(nil),         // 21: illgw.v1.SortRequest
 	(*SortResponse)(nil),        // 22: illgw.v1.SortResponse
-	nil,                         // 23: illgw.v1.ScanEntry.PerMemberEntry
-	(*durationpb.Duration)(nil), // 24: google.protobuf.Duration
+	(*DeleteRequest)(nil),       // 23: illgw.v1.DeleteRequest
+	(*DeleteResponse)(nil),      // 24: illgw.v1.DeleteResponse
+	nil,                         // 25: illgw.v1.ScanEntry.PerMemberEntry
+	(*durationpb.Duration)(nil), // 26: google.protobuf.Duration
 }
 var file_illgw_v1_catalog_proto_depIdxs = []int32{
 	4,  // 0: illgw.v1.Query.root:type_name -> illgw.v1.QueryNode
@@ -1997,17 +2103,17 @@ var file_illgw_v1_catalog_proto_depIdxs = []int32{
 	2,  // 8: illgw.v1.Holding.availability:type_name -> illgw.v1.Holding.Availability
 	10, // 9: illgw.v1.Record.holdings:type_name -> illgw.v1.Holding
 	9,  // 10: illgw.v1.MemberResult.diagnostic:type_name -> illgw.v1.Diagnostic
-	24, // 11: illgw.v1.MemberResult.elapsed:type_name -> google.protobuf.Duration
+	26, // 11: illgw.v1.MemberResult.elapsed:type_name -> google.protobuf.Duration
 	3,  // 12: illgw.v1.SearchRequest.query:type_name -> illgw.v1.Query
 	11, // 13: illgw.v1.SearchResponse.records:type_name -> illgw.v1.Record
 	12, // 14: illgw.v1.SearchResponse.members:type_name -> illgw.v1.MemberResult
 	9,  // 15: illgw.v1.SearchResponse.diagnostics:type_name -> illgw.v1.Diagnostic
 	0,  // 16: illgw.v1.SearchResponse.status:type_name -> illgw.v1.ResultSetStatus
-	24, // 17: illgw.v1.SearchResponse.result_set_ttl:type_name -> google.protobuf.Duration
+	26, // 17: illgw.v1.SearchResponse.result_set_ttl:type_name -> google.protobuf.Duration
 	11, // 18: illgw.v1.PresentResponse.records:type_name -> illgw.v1.Record
 	9,  // 19: illgw.v1.PresentResponse.diagnostics:type_name -> illgw.v1.Diagnostic
 	7,  // 20: illgw.v1.ScanRequest.term:type_name -> illgw.v1.AttributesPlusTerm
-	23, // 21: illgw.v1.ScanEntry.per_member:type_name -> illgw.v1.ScanEntry.PerMemberEntry
+	25, // 21: illgw.v1.ScanEntry.per_member:type_name -> illgw.v1.ScanEntry.PerMemberEntry
 	18, // 22: illgw.v1.ScanResponse.entries:type_name -> illgw.v1.ScanEntry
 	9,  // 23: illgw.v1.ScanResponse.diagnostics:type_name -> illgw.v1.Diagnostic
 	0,  // 24: illgw.v1.ScanResponse.status:type_name -> illgw.v1.ResultSetStatus
@@ -2018,12 +2124,14 @@ var file_illgw_v1_catalog_proto_depIdxs = []int32{
 	15, // 29: illgw.v1.Catalog.Present:input_type -> illgw.v1.PresentRequest
 	17, // 30: illgw.v1.Catalog.Scan:input_type -> illgw.v1.ScanRequest
 	21, // 31: illgw.v1.Catalog.Sort:input_type -> illgw.v1.SortRequest
-	14, // 32: illgw.v1.Catalog.Search:output_type -> illgw.v1.SearchResponse
-	16, // 33: illgw.v1.Catalog.Present:output_type -> illgw.v1.PresentResponse
-	19, // 34: illgw.v1.Catalog.Scan:output_type -> illgw.v1.ScanResponse
-	22, // 35: illgw.v1.Catalog.Sort:output_type -> illgw.v1.SortResponse
-	32, // [32:36] is the sub-list for method output_type
-	28, // [28:32] is the sub-list for method input_type
+	23, // 32: illgw.v1.Catalog.Delete:input_type -> illgw.v1.DeleteRequest
+	14, // 33: illgw.v1.Catalog.Search:output_type -> illgw.v1.SearchResponse
+	16, // 34: illgw.v1.Catalog.Present:output_type -> illgw.v1.PresentResponse
+	19, // 35: illgw.v1.Catalog.Scan:output_type -> illgw.v1.ScanResponse
+	22, // 36: illgw.v1.Catalog.Sort:output_type -> illgw.v1.SortResponse
+	24, // 37: illgw.v1.Catalog.Delete:output_type -> illgw.v1.DeleteResponse
+	33, // [33:38] is the sub-list for method output_type
+	28, // [28:33] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name
@@ -2049,7 +2157,7 @@ func file_illgw_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_illgw_v1_catalog_proto_rawDesc), len(file_illgw_v1_catalog_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	Catalog_Present_FullMethodName = "/illgw.v1.Catalog/Present"
 	Catalog_Scan_FullMethodName    = "/illgw.v1.Catalog/Scan"
 	Catalog_Sort_FullMethodName    = "/illgw.v1.Catalog/Sort"
+	Catalog_Delete_FullMethodName  = "/illgw.v1.Catalog/Delete"
 )
 
 // CatalogClient is the client API for Catalog service.
@@ -45,6 +46,9 @@ type CatalogClient interface {
 	Scan(ctx context.Context, in *ScanRequest, opts ...grpc.CallOption) (*ScanResponse, error)
 	// Sort sorts one or more result sets into a new one.
 	Sort(ctx context.Context, in *SortRequest, opts ...grpc.CallOption) (*SortResponse, error)
+	// Delete drops result sets of a session before they expire: a Z39.50
+	// DeleteResultSet (Z39.50-2003 §3.2.4), or the end of an association.
+	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
 }
 
 type catalogClient struct {
@@ -95,6 +99,16 @@ func (c *catalogClient) Sort(ctx context.Context, in *SortRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *catalogClient) Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteResponse)
+	err := c.cc.Invoke(ctx, Catalog_Delete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CatalogServer is the server API for Catalog service.
 // All implementations must embed UnimplementedCatalogServer
 // for forward compatibility.
@@ -111,6 +125,9 @@ type CatalogServer interface {
 	Scan(context.Context, *ScanRequest) (*ScanResponse, error)
 	// Sort sorts one or more result sets into a new one.
 	Sort(context.Context, *SortRequest) (*SortResponse, error)
+	// Delete drops result sets of a session before they expire: a Z39.50
+	// DeleteResultSet (Z39.50-2003 §3.2.4), or the end of an association.
+	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
 	mustEmbedUnimplementedCatalogServer()
 }
 
@@ -132,6 +149,9 @@ func (UnimplementedCatalogServer) Scan(context.Context, *ScanRequest) (*ScanResp
 }
 func (UnimplementedCatalogServer) Sort(context.Context, *SortRequest) (*SortResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Sort not implemented")
+}
+func (UnimplementedCatalogServer) Delete(context.Context, *DeleteRequest) (*DeleteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Delete not implemented")
 }
 func (UnimplementedCatalogServer) mustEmbedUnimplementedCatalogServer() {}
 func (UnimplementedCatalogServer) testEmbeddedByValue()                 {}
@@ -226,6 +246,24 @@ func _Catalog_Sort_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Catalog_Delete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServer).Delete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Catalog_Delete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServer).Delete(ctx, req.(*DeleteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Catalog_ServiceDesc is the grpc.ServiceDesc for Catalog service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -248,6 +286,10 @@ var Catalog_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Sort",
 			Handler:    _Catalog_Sort_Handler,
+		},
+		{
+			MethodName: "Delete",
+			Handler:    _Catalog_Delete_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
