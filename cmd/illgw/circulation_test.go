@@ -293,6 +293,93 @@ func TestSIP2ThroughTheGateway(t *testing.T) {
 		t.Errorf("36: %+v", es)
 	}
 	checkNoSecrets(t, logs.String())
+	// The broker calls are counted under the protocol they came in by.
+	if code, body := get("http://" + g.addrs["http"] + "/metrics"); code != 200 ||
+		!strings.Contains(body, `illgw_requests_total{code="OK",operation="/illgw.v1.Circulation/Checkout",protocol="sip2"}`) ||
+		!strings.Contains(body, `illgw_breaker_state{member="NORTH",protocol="sip2"} 0`) {
+		t.Errorf("/metrics (%d) lacks the SIP2 checkouts or NORTH's breaker:\n%s", code, grep(body, "sip2"))
+	}
+}
+
+// grep returns the lines of s that contain sub.
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// slowBackend is an ILS whose checkouts take a while.
+type slowBackend struct {
+	*memory.Backend
+	delay time.Duration
+}
+
+type slowSession struct {
+	sip2.Session
+	delay time.Duration
+}
+
+func (b slowBackend) Login(ctx context.Context, login, password string, conn sip2.ConnInfo) (sip2.Session, error) {
+	s, err := b.Backend.Login(ctx, login, password, conn)
+	if err != nil {
+		return nil, err
+	}
+	return slowSession{s, b.delay}, nil
+}
+
+func (s slowSession) Checkout(ctx context.Context, req *sip2.Checkout) (*sip2.CheckoutResponse, error) {
+	time.Sleep(s.delay)
+	return s.Session.Checkout(ctx, req)
+}
+
+// TestSIP2ShutdownFinishesInFlight: a checkout under way when the gateway
+// is told to stop gets its response, then the gateway closes cleanly.
+func TestSIP2ShutdownFinishesInFlight(t *testing.T) {
+	north := northILS(t)
+	north.stop()
+	north.srv = &sip2.Server{Backend: slowBackend{north.b, time.Second}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ln, err := net.Listen("tcp", north.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go north.srv.Serve(ln)
+	cfg := circConfig(t, north.addr, "")
+	g, err := start(context.Background(), cfg, newLogger(config.Log{Level: "error"}, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := dialKiosk(t, g.addrs["sip2"], nil)
+	if !k.login("kiosk1", "kiosk1pass") {
+		t.Fatal("login refused")
+	}
+	k.send(&sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0001", PatronPassword: "1234", ItemID: "NI0006"})
+	time.Sleep(300 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+		defer cancel()
+		done <- g.shutdown(ctx)
+	}()
+	m, raw := k.read()
+	if co, ok := m.(*sip2.CheckoutResponse); !ok || !co.OK {
+		t.Errorf("the in-flight checkout answered %q", raw)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	case <-time.After(shutdownBudget + 2*time.Second):
+		t.Fatal("shutdown did not return")
+	}
+	if c, err := net.DialTimeout("tcp", g.addrs["sip2"], time.Second); err == nil {
+		c.Close()
+		t.Error("the SIP2 listener still accepts after shutdown")
+	}
 }
 
 // checkNoSecrets fails when a terminal password, the ILS login password or
