@@ -63,9 +63,17 @@ func (c *catalog) cached(ctx context.Context, key string) (*resultSet, bool) {
 	return set, true
 }
 
-// keep stores the set where the request wants it and returns its id: in
-// memory with the session (Z39.50), or in the state store (SRU). A
-// cacheable set also goes to the cache; for a session that write does not
+// sharedSession is the memory key space of shared sets: the instance
+// that made a shared set answers from memory while it holds it; any other
+// instance reads the state store.
+const sharedSession = "\x00shared"
+
+// keep stores the set where the request wants it and returns its id and
+// lifetime: in memory with the session (Z39.50), or in the state store
+// (SRU), under the client's name for it when that is a valid id (the SRU
+// server names each set), else under a new id. A cacheable set also goes
+// to the search cache; when the cache entry is the set's own store entry
+// the set costs no second write, and for a session the write does not
 // hold up the answer.
 func (c *catalog) keep(ctx context.Context, set *resultSet, session, name string, shared bool) (string, time.Duration, error) {
 	if !shared {
@@ -75,21 +83,45 @@ func (c *catalog) keep(ctx context.Context, set *resultSet, session, name string
 		}
 		return name, 0, nil
 	}
-	if set.cacheKey != "" {
-		if !set.fromCache {
-			if err := c.writeStore(ctx, keySearchCache+set.cacheKey, set, c.opts.CacheTTL); err != nil {
-				c.b.log.Warn("catalog: search not cached; its result set cannot be continued", "err", err)
-				return "", 0, nil
+	id := name
+	if !validSharedID(id) || id == defaultSetName {
+		if set.cacheKey != "" {
+			id = "c-" + set.cacheKey
+			if !set.fromCache {
+				if err := c.writeStore(ctx, keySearchCache+set.cacheKey, set, c.opts.CacheTTL); err != nil {
+					c.b.log.Warn("catalog: search not cached; its result set cannot be continued", "err", err)
+					return "", 0, nil
+				}
 			}
+			c.mem.put(sharedSession, id, set)
+			return id, c.opts.CacheTTL, nil
 		}
-		return "c-" + set.cacheKey, c.opts.CacheTTL, nil
+		id = "s-" + randomHex(16)
 	}
-	id := randomHex(16)
 	if err := c.writeStore(ctx, keyResultSet+id, set, c.opts.ResultSetTTL); err != nil {
 		c.b.log.Warn("catalog: result set not stored; it cannot be continued", "err", err)
 		return "", 0, nil
 	}
-	return "s-" + id, c.opts.ResultSetTTL, nil
+	c.mem.put(sharedSession, id, set)
+	if set.cacheKey != "" && !set.fromCache {
+		c.writeCacheAsync(set)
+	}
+	return id, c.opts.ResultSetTTL, nil
+}
+
+// validSharedID reports whether a client's name for a shared set can be
+// its id: 1..64 letters, digits, '-', '_' and '.' (the SRU server's
+// names are 32 hex digits).
+func validSharedID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // cacheWrites bounds background cache writes; beyond it a search is
@@ -124,19 +156,23 @@ func (c *catalog) writeStore(ctx context.Context, key string, set *resultSet, tt
 }
 
 // lookup finds a result set by id: the session's own sets first, then the
-// shared sets and the cache in the state store.
+// shared sets this instance holds, then the shared sets and the cache in
+// the state store.
 func (c *catalog) lookup(ctx context.Context, session, id string) (*resultSet, error) {
 	if session != "" {
 		if set := c.mem.get(session, id); set != nil {
 			return set, nil
 		}
 	}
+	if set := c.mem.get(sharedSession, id); set != nil {
+		return set, nil
+	}
 	var key string
 	switch {
-	case strings.HasPrefix(id, "s-") && isHex(id[2:], 32):
-		key = keyResultSet + id[2:]
 	case strings.HasPrefix(id, "c-") && isHex(id[2:], 64):
 		key = keySearchCache + id[2:]
+	case validSharedID(id):
+		key = keyResultSet + id
 	default:
 		return nil, setNotFound(id)
 	}

@@ -363,6 +363,15 @@ func TestCatalogSharedSetsAcrossInstances(t *testing.T) {
 		if err != nil || again.HitCount != resp.HitCount || len(again.Records) != 1 || again.Records[0].Position != 3 {
 			t.Fatalf("search by result set id: %v %v", again, err)
 		}
+		// A shared set the client names (the SRU server names each set) is
+		// kept under that name.
+		named, err := f.cat.Search(ctx, &illgwv1.SearchRequest{Databases: []string{"consortium"}, Query: pqfQuery(t, "@attr 1=4 computer"), Shared: true, ResultSetName: "0123abcd"})
+		if err != nil || named.ResultSetId != "0123abcd" {
+			t.Fatalf("named shared set: %v %v", named, err)
+		}
+		if pr, err := g.cat.Present(ctx, &illgwv1.PresentRequest{ResultSetId: "0123abcd", Start: 1, Count: 1}); err != nil || len(pr.Records) != 1 {
+			t.Fatalf("present of the named set on the other instance: %v %v", pr, err)
+		}
 		_, err = g.cat.Present(ctx, &illgwv1.PresentRequest{ResultSetId: "s-" + strings.Repeat("0", 32), Start: 1, Count: 1})
 		wantCode(t, err, codes.NotFound, "Bib-1 30")
 	}
