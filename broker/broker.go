@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/illgw/illgw/broker/loan"
 	"github.com/illgw/illgw/broker/member"
 	"github.com/illgw/illgw/broker/state"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
@@ -53,6 +54,8 @@ type Options struct {
 	// ReplayTTL is how long a terminal's SIP2 replay entry lives in the
 	// store; 0 means DefaultReplayTTL.
 	ReplayTTL time.Duration
+	// Loans configures the loan engine behind the Loans service.
+	Loans LoanOptions
 	// Search configures the Catalog service (config search:).
 	Search SearchOptions
 }
@@ -71,6 +74,7 @@ type Broker struct {
 	registry  *member.Registry
 	terminals map[string]*Terminal
 	replayTTL time.Duration
+	loans     *loan.Engine
 	catalog   *catalog
 }
 
@@ -113,6 +117,7 @@ func New(opts Options) *Broker {
 		b.pingWait = 2 * time.Second
 	}
 	b.catalog = newCatalog(b, opts.Search)
+	b.loans = newLoanEngine(b, opts.Loans)
 	return b
 }
 

@@ -300,10 +300,3 @@ func TestLoanListPages(t *testing.T) {
 	_, err := f.loans.List(ctx, &illgwv1.ListLoansRequest{PageToken: "99/x"})
 	wantCode(t, err, codes.InvalidArgument, "page_token")
 }
-
-func TestUnimplementedNamesItsIssue(t *testing.T) {
-	f := newFixture(t)
-	ctx := ctxT(t)
-	_, err := f.loans.Act(ctx, &illgwv1.ActRequest{})
-	wantCode(t, err, codes.Unimplemented, "issue 8")
-}

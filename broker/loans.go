@@ -2,9 +2,6 @@ package broker
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"slices"
 	"strconv"
@@ -15,8 +12,9 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/illgw/illgw/broker/ill"
+	"github.com/illgw/illgw/broker/loan"
 	"github.com/illgw/illgw/broker/state"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
 )
@@ -33,110 +31,117 @@ const (
 	// maxScanPages bounds the store pages one List call reads, so a filter
 	// that matches nothing cannot make one call read every loan.
 	maxScanPages = 64
-	// externalIDTTL is how long Create remembers an external request id.
-	externalIDTTL = 400 * 24 * time.Hour
-	// IDAlphabet is the alphabet of loan ids: digits and capitals without
-	// 0, 1, I and O, which kiosk staff misread.
-	IDAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-	// IDLen is the length of a loan id: 40 random bits.
-	IDLen = 8
+	// maxWatchIDs bounds the loan ids one Watch filters on.
+	maxWatchIDs = 1000
+	// IDAlphabet and IDLen describe loan ids (broker/ill.ShortID).
+	IDAlphabet = ill.IDAlphabet
+	IDLen      = ill.IDLen
 	// TemporaryItemPrefix starts the barcode of every temporary ILL item
 	// (DESIGN.md "The broker"); the loan id follows it.
-	TemporaryItemPrefix = "ILL"
+	TemporaryItemPrefix = ill.TemporaryItemPrefix
 )
 
+// marshal encodes protobuf messages the broker stores, deterministically.
 var marshal = proto.MarshalOptions{Deterministic: true}
+
+// decodeLoan reads a stored loan for the API; one that does not decode is
+// DATA_LOSS.
+func decodeLoan(rec state.Loan) (*illgwv1.Loan, error) {
+	r, err := loan.Decode(rec)
+	if err != nil {
+		return nil, loanError("loan "+truncate(rec.ID, 20), err)
+	}
+	return loanToProto(r), nil
+}
+
+// LoanOptions configure the loan engine (broker/loan) behind the Loans
+// service; cmd/illgw maps the config file's loans: section onto them.
+type LoanOptions struct {
+	// Timeouts are the lender time-outs per service level
+	// (loans.lender_timeout).
+	Timeouts ill.Timeouts
+	// AnonymiseAfter is how long a finished loan keeps its patron
+	// (loans.anonymise_after): 0 means 720h.
+	AnonymiseAfter time.Duration
+	// Catalog finds the holdings a rota is built from; nil leaves every
+	// loan at end-of-rota. HoldingsFrom adapts the Catalog service.
+	Catalog loan.Catalog
+	// Instance names this gateway instance in the claims it writes.
+	Instance string
+	// Tune, when set, may change the engine's options before it is made
+	// (poll and retry intervals in tests).
+	Tune func(*loan.Options)
+}
+
+// newLoanEngine builds the loan engine over the broker's store and member
+// registry. Without a registry the engine stores transitions and makes no
+// calls.
+func newLoanEngine(b *Broker, o LoanOptions) *loan.Engine {
+	lo := loan.Options{Store: b.store, Catalog: o.Catalog, Timeouts: o.Timeouts, AnonymiseAfter: o.AnonymiseAfter,
+		Instance: o.Instance, Logger: b.log, Now: b.now}
+	if b.registry != nil {
+		lo.ILS = loan.Registry(b.registry)
+		for _, m := range b.registry.Members() {
+			l := m.Lending()
+			lo.Members = append(lo.Members, loan.Member{Code: m.Code(), Lends: l.Lends, Borrows: l.Borrows, InstitutionalPatron: l.InstitutionalPatron})
+		}
+	} else {
+		lo.NoCalls = true
+	}
+	if len(lo.Members) == 0 {
+		for _, m := range b.members {
+			lo.Members = append(lo.Members, loan.Member{Code: m.Code, Lends: m.Lends, Borrows: m.Borrows})
+		}
+	}
+	if o.Tune != nil {
+		o.Tune(&lo)
+	}
+	e, err := loan.New(lo)
+	if err != nil {
+		// Only a nil store gets here; the broker cannot work without one.
+		panic("broker: " + err.Error())
+	}
+	return e
+}
+
+// Loans returns the loan engine, for cmd/illgw to run its timers (Run) and
+// close it on shutdown.
+func (b *Broker) Loans() *loan.Engine { return b.loans }
 
 type loansService struct {
 	illgwv1.UnimplementedLoansServer
 	b *Broker
 }
 
-// newLoanID returns IDLen characters of IDAlphabet from crypto/rand.
-func newLoanID() string {
-	var raw [IDLen]byte
-	rand.Read(raw[:])
-	for i, c := range raw {
-		raw[i] = IDAlphabet[int(c)%len(IDAlphabet)] // 256 is a multiple of 32: no bias
-	}
-	return string(raw[:])
-}
-
-// Create stores a new loan in state NEW at version 1 with a "created" event
-// naming its actor (issue 2 §8; the lifecycle beyond NEW comes with
-// issue 8). With an external_request_id, a repeated Create for the same
-// requester returns the first loan instead of making a second.
+// Create stores a new loan (issue 8 point 2): the patron is checked at the
+// requesting member (NCIP LookupUser), the rota is built from the
+// catalogue's holdings and the first lender is asked (NCIP RequestItem).
+// With an external_request_id, a repeated Create for the same requester
+// returns the first loan instead of making a second.
 func (s *loansService) Create(ctx context.Context, req *illgwv1.CreateLoanRequest) (*illgwv1.Loan, error) {
 	if err := s.b.checkCreate(req); err != nil {
 		return nil, err
 	}
-	actor := actorOf(ctx, req.GetActor())
-	now := s.b.now()
-	id := newLoanID()
-	if ext := req.GetExternalRequestId(); ext != "" {
-		key := externalKey(req.GetRequester(), ext)
-		stored, _, err := s.b.store.PutIfAbsent(ctx, key, []byte(id), externalIDTTL)
-		if err != nil {
-			return nil, storeError("loan", err)
-		}
-		id = string(stored)
+	bib := req.GetBib()
+	q := loan.CreateRequest{
+		Requester: req.GetRequester(),
+		Patron:    req.GetPatronId(),
+		Bib: loan.Bib{Title: bib.GetTitle(), Author: bib.GetAuthor(), ISBN: bib.GetIsbn(), ISSN: bib.GetIssn(), LCCN: bib.GetLccn(),
+			OCLC: bib.GetOclcNumber(), Date: bib.GetPublicationDate(), ItemID: bib.GetItemId(), Record: bib.GetRecord()},
+		Level:          ill.ServiceLevel(req.GetServiceLevel()),
+		ExternalID:     req.GetExternalRequestId(),
+		PickupLocation: req.GetPickupLocation(),
+		Note:           req.GetNote(),
+		Actor:          engineActor(actorOf(ctx, req.GetActor())),
 	}
-	loan := &illgwv1.Loan{
-		Id:                id,
-		State:             illgwv1.LoanState_LOAN_STATE_NEW,
-		Requester:         req.GetRequester(),
-		PatronId:          req.GetPatronId(),
-		Bib:               req.GetBib(),
-		ServiceLevel:      req.GetServiceLevel(),
-		CreatedAt:         timestamppb.New(now),
-		UpdatedAt:         timestamppb.New(now),
-		ExternalRequestId: req.GetExternalRequestId(),
-		TemporaryItemId:   TemporaryItemPrefix + id,
-		PickupLocation:    req.GetPickupLocation(),
-		Note:              req.GetNote(),
-		NeedBefore:        req.GetNeedBefore(),
+	if t := req.GetNeedBefore(); t != nil {
+		q.NeedBefore = t.AsTime()
 	}
-	if loan.ServiceLevel == illgwv1.ServiceLevel_SERVICE_LEVEL_UNSPECIFIED {
-		loan.ServiceLevel = illgwv1.ServiceLevel_SERVICE_LEVEL_NORMAL
-	}
-	ev := &illgwv1.LoanEvent{
-		Version: 1,
-		At:      timestamppb.New(now),
-		Actor:   actor,
-		Kind:    "created",
-		ToState: illgwv1.LoanState_LOAN_STATE_NEW,
-		Member:  req.GetRequester(),
-	}
-	data, err := marshal.Marshal(loan)
+	r, err := s.b.loans.Create(ctx, q)
 	if err != nil {
-		return nil, errorf(codes.Internal, "encoding loan: %v", err)
+		return nil, loanError("loan", err)
 	}
-	evData, err := marshal.Marshal(ev)
-	if err != nil {
-		return nil, errorf(codes.Internal, "encoding event: %v", err)
-	}
-	_, err = s.b.store.Apply(ctx, state.Mutation{
-		LoanID: id,
-		Data:   data,
-		Events: []state.Event{{Type: ev.Kind, Actor: actorString(actor), Data: evData, Time: now}},
-	})
-	if errors.Is(err, state.ErrExists) && req.GetExternalRequestId() != "" {
-		// A retry of an earlier Create with the same external id.
-		return s.b.getLoan(ctx, id, true)
-	}
-	if errors.Is(err, state.ErrExists) {
-		return nil, errorf(codes.Aborted, "loan id collision, retry")
-	}
-	if err != nil {
-		return nil, storeError("loan", err)
-	}
-	s.b.log.InfoContext(ctx, "loan created", "loan", id, "requester", loan.Requester, "actor", actorString(actor))
-	return s.b.getLoan(ctx, id, true)
-}
-
-func externalKey(requester, ext string) string {
-	h := sha256.Sum256([]byte(requester + "\x00" + ext))
-	return "loanext:" + hex.EncodeToString(h[:16])
+	return s.b.loanWithHistory(ctx, r)
 }
 
 func (b *Broker) checkCreate(req *illgwv1.CreateLoanRequest) error {
@@ -166,6 +171,9 @@ func (b *Broker) checkCreate(req *illgwv1.CreateLoanRequest) error {
 	}
 	if len(bib.GetRecord()) > maxRecordLen {
 		return errorf(codes.InvalidArgument, "bib.record is %d bytes; the limit is %d", len(bib.GetRecord()), maxRecordLen)
+	}
+	if _, ok := illgwv1.ServiceLevel_name[int32(req.GetServiceLevel())]; !ok {
+		return errorf(codes.InvalidArgument, "service_level %d is not defined", req.GetServiceLevel())
 	}
 	for _, f := range []struct {
 		name, v string
@@ -211,13 +219,7 @@ func actorOf(ctx context.Context, a *illgwv1.Actor) *illgwv1.Actor {
 	return &illgwv1.Actor{Kind: illgwv1.Actor_KIND_OPERATOR, Id: id, Member: a.GetMember()}
 }
 
-// actorString is the actor as the store's event log keeps it: kind:id.
-func actorString(a *illgwv1.Actor) string {
-	kind := strings.ToLower(strings.TrimPrefix(a.GetKind().String(), "KIND_"))
-	return kind + ":" + a.GetId()
-}
-
-// Get returns a loan with its events.
+// Get returns a loan with its history and rota.
 func (s *loansService) Get(ctx context.Context, req *illgwv1.GetLoanRequest) (*illgwv1.Loan, error) {
 	if req.GetId() == "" {
 		return nil, errorf(codes.InvalidArgument, "id is required")
@@ -225,62 +227,26 @@ func (s *loansService) Get(ctx context.Context, req *illgwv1.GetLoanRequest) (*i
 	if len(req.GetId()) > maxIDLen {
 		return nil, errorf(codes.InvalidArgument, "id longer than %d bytes", maxIDLen)
 	}
-	return s.b.getLoan(ctx, req.GetId(), true)
+	r, err := s.b.loans.Get(ctx, req.GetId())
+	if err != nil {
+		return nil, loanError("loan "+truncate(req.GetId(), 20), err)
+	}
+	return s.b.loanWithHistory(ctx, r)
 }
 
-// getLoan reads a loan and, when withEvents, its event log.
-func (b *Broker) getLoan(ctx context.Context, id string, withEvents bool) (*illgwv1.Loan, error) {
-	rec, err := b.store.Get(ctx, id)
+// loanWithHistory converts a loan and adds its events.
+func (b *Broker) loanWithHistory(ctx context.Context, r *loan.Record) (*illgwv1.Loan, error) {
+	out := loanToProto(r)
+	evs, err := b.loans.History(ctx, r.Loan.ID)
 	if err != nil {
-		return nil, storeError("loan "+id, err)
-	}
-	loan, err := decodeLoan(rec)
-	if err != nil {
-		return nil, err
-	}
-	if !withEvents {
-		return loan, nil
-	}
-	evs, err := b.store.Events(ctx, id)
-	if err != nil {
-		return nil, storeError("events of loan "+id, err)
+		return nil, loanError("events of loan "+r.Loan.ID, err)
 	}
 	for _, e := range evs {
-		ev, err := decodeEvent(e, rec.Partition)
-		if err != nil {
-			return nil, err
-		}
-		loan.Events = append(loan.Events, ev)
+		ev := eventToProto(e)
+		ev.Cursor = strconv.Itoa(e.Partition) + ":" + strconv.FormatUint(e.Pos, 10)
+		out.Events = append(out.Events, ev)
 	}
-	return loan, nil
-}
-
-// decodeLoan turns a stored record into a Loan; the store's version and
-// time are the truth.
-func decodeLoan(rec state.Loan) (*illgwv1.Loan, error) {
-	loan := &illgwv1.Loan{}
-	if err := proto.Unmarshal(rec.Data, loan); err != nil {
-		return nil, errorf(codes.DataLoss, "loan %s: stored record does not decode: %v", rec.ID, err)
-	}
-	loan.Id = rec.ID
-	loan.Version = int64(rec.Version)
-	if !rec.UpdatedAt.IsZero() {
-		loan.UpdatedAt = timestamppb.New(rec.UpdatedAt)
-	}
-	return loan, nil
-}
-
-func decodeEvent(e state.Event, partition int) (*illgwv1.LoanEvent, error) {
-	ev := &illgwv1.LoanEvent{}
-	if err := proto.Unmarshal(e.Data, ev); err != nil {
-		return nil, errorf(codes.DataLoss, "loan %s event %d does not decode: %v", e.LoanID, e.Seq, err)
-	}
-	ev.LoanId = e.LoanID
-	if !e.Time.IsZero() {
-		ev.At = timestamppb.New(e.Time)
-	}
-	ev.Cursor = strconv.Itoa(partition) + ":" + strconv.FormatUint(e.Pos, 10)
-	return ev, nil
+	return out, nil
 }
 
 // List returns loans a page at a time in partition and id order, filtered
@@ -292,12 +258,13 @@ func (s *loansService) List(ctx context.Context, req *illgwv1.ListLoansRequest) 
 		size = defaultPageSize
 	}
 	size = min(size, maxPageSize)
-	part, after, err := parsePageToken(req.GetPageToken(), s.b.store.Partitions())
+	parts := s.b.store.Partitions()
+	part, after, err := parsePageToken(req.GetPageToken(), parts)
 	if err != nil {
 		return nil, err
 	}
 	resp := &illgwv1.ListLoansResponse{}
-	for pages := 0; part < s.b.store.Partitions(); pages++ {
+	for pages := 0; part < parts; pages++ {
 		if pages == maxScanPages {
 			resp.NextPageToken = pageToken(part, after)
 			return resp, nil
@@ -307,23 +274,24 @@ func (s *loansService) List(ctx context.Context, req *illgwv1.ListLoansRequest) 
 			return nil, storeError("loans", err)
 		}
 		for i, rec := range recs {
-			loan, err := decodeLoan(rec)
+			l, err := decodeLoan(rec)
 			if err != nil {
 				return nil, err
 			}
-			if !matches(loan, req) {
+			if !matches(l, req) {
 				continue
 			}
 			if req.GetWithEvents() {
-				if loan, err = s.b.getLoan(ctx, rec.ID, true); err != nil {
+				r, _ := loan.Decode(rec)
+				if l, err = s.b.loanWithHistory(ctx, r); err != nil {
 					return nil, err
 				}
 			}
-			resp.Loans = append(resp.Loans, loan)
+			resp.Loans = append(resp.Loans, l)
 			if len(resp.Loans) == size {
 				if i < len(recs)-1 || next != "" {
 					resp.NextPageToken = pageToken(part, rec.ID)
-				} else if part+1 < s.b.store.Partitions() {
+				} else if part+1 < parts {
 					resp.NextPageToken = pageToken(part+1, "")
 				}
 				return resp, nil
@@ -378,13 +346,31 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// Act applies an action to a loan. The transition table (broker/ill) and
-// the NCIP calls of each step come with issue 8.
-func (s *loansService) Act(context.Context, *illgwv1.ActRequest) (*illgwv1.Loan, error) {
-	return nil, notYet("Loans.Act", issueLoans)
-}
-
-// Watch streams loan events; it comes with issue 8.
-func (s *loansService) Watch(*illgwv1.WatchRequest, illgwv1.Loans_WatchServer) error {
-	return notYet("Loans.Watch", issueLoans)
+// loanError maps the engine's and the lifecycle's errors onto gRPC
+// statuses.
+func loanError(what string, err error) error {
+	var (
+		notAllowed *ill.NotAllowedError
+		supplier   *ill.SupplierNotAllowedError
+		actor      *ill.ActorError
+		member     *ill.MemberError
+		event      *ill.EventError
+	)
+	switch {
+	case errors.As(err, &notAllowed), errors.As(err, &supplier):
+		return errorf(codes.FailedPrecondition, "%s: %v", what, err)
+	case errors.As(err, &actor), errors.As(err, &member):
+		return errorf(codes.PermissionDenied, "%s: %v", what, err)
+	case errors.As(err, &event), errors.Is(err, loan.ErrInvalid):
+		return errorf(codes.InvalidArgument, "%s: %v", what, err)
+	case errors.Is(err, loan.ErrVersion):
+		return errorf(codes.FailedPrecondition, "%s: %v", what, err)
+	case errors.Is(err, loan.ErrBusy):
+		return errorf(codes.Aborted, "%s: %v", what, err)
+	case errors.Is(err, loan.ErrClosed):
+		return errorf(codes.Unavailable, "%s: the gateway is shutting down", what)
+	case errors.Is(err, loan.ErrCorrupt):
+		return errorf(codes.DataLoss, "%s: %v", what, err)
+	}
+	return storeError(what, err)
 }

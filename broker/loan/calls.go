@@ -31,6 +31,9 @@ func claimKey(id, call string) string { return "loancall:" + id + ":" + call }
 // runs on after the caller's context ends (bounded by the lease), so that a
 // client that gives up does not leave a call half recorded.
 func (e *Engine) drive(ctx context.Context, id string) {
+	if e.o.NoCalls {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.o.Lease)
 	defer cancel()
 	for range 4 * maxOutbox {

@@ -107,6 +107,9 @@ type Options struct {
 	LoadTTL time.Duration
 	// WatchPoll is how often Watch reads the partition feeds: 0 means 250ms.
 	WatchPoll time.Duration
+	// NoCalls stores transitions without making their calls, which wait in
+	// the outbox: the loans API of a broker that has no member registry.
+	NoCalls bool
 }
 
 // Engine drives loans. Create it with New; it is safe for concurrent use.
@@ -128,7 +131,7 @@ type Engine struct {
 
 // New returns an Engine for the options.
 func New(o Options) (*Engine, error) {
-	if o.Store == nil || o.ILS == nil {
+	if o.Store == nil || (o.ILS == nil && !o.NoCalls) {
 		return nil, fmt.Errorf("%w: Store and ILS are required", ErrInvalid)
 	}
 	def := func(d *time.Duration, v time.Duration) {

@@ -137,6 +137,10 @@ func (r *Record) encode() ([]byte, error) {
 	return b, nil
 }
 
+// Decode reads a loan as the store holds it (for listings that read the
+// store's pages directly).
+func Decode(s state.Loan) (*Record, error) { return decode(s) }
+
 // decode reads a stored loan. The store already bounds the data to
 // state.MaxDataLen; the lists inside are checked here.
 func decode(s state.Loan) (*Record, error) {

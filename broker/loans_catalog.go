@@ -1,0 +1,78 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc"
+
+	"github.com/illgw/illgw/broker/ill"
+	"github.com/illgw/illgw/broker/loan"
+	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
+)
+
+// Bib-1 use attributes (Z39.50-2003 Appendix 3, Bib-1 attribute set).
+const (
+	useTitle = 4
+	useISBN  = 7
+	useISSN  = 8
+	useLCCN  = 9
+)
+
+// Searcher is the Catalog service's Search, as a gRPC client or the server
+// itself offers it.
+type Searcher interface {
+	Search(ctx context.Context, req *illgwv1.SearchRequest, opts ...grpc.CallOption) (*illgwv1.SearchResponse, error)
+}
+
+// HoldingsFrom adapts the Catalog service to the loan engine's catalogue
+// (issue 8 point 2): it searches the given databases (member codes or a
+// virtual database) by ISBN, ISSN, LCCN or else title, and returns the
+// holdings of the best match (the first merged record).
+func HoldingsFrom(s Searcher, databases ...string) loan.Catalog {
+	return &holdings{s: s, dbs: databases}
+}
+
+type holdings struct {
+	s   Searcher
+	dbs []string
+}
+
+// errNoTerm is returned for a bib with nothing to search by.
+var errNoTerm = errors.New("broker: the loan names no ISBN, ISSN, LCCN or title to search for")
+
+func (h *holdings) Holdings(ctx context.Context, b loan.Bib) ([]ill.Holding, error) {
+	use, term := 0, ""
+	switch {
+	case b.ISBN != "":
+		use, term = useISBN, b.ISBN
+	case b.ISSN != "":
+		use, term = useISSN, b.ISSN
+	case b.LCCN != "":
+		use, term = useLCCN, b.LCCN
+	case b.Title != "":
+		use, term = useTitle, b.Title
+	default:
+		return nil, errNoTerm
+	}
+	q := &illgwv1.Query{Root: &illgwv1.QueryNode{Node: &illgwv1.QueryNode_Term{Term: &illgwv1.AttributesPlusTerm{
+		Attributes: []*illgwv1.Attribute{{Type: 1, Value: &illgwv1.Attribute_Numeric{Numeric: int64(use)}}},
+		Term:       term,
+	}}}}
+	resp, err := h.s.Search(ctx, &illgwv1.SearchRequest{Databases: h.dbs, Query: q, Start: 1, Count: 1,
+		Session: "illgw-loans", ResultSetName: "rota"})
+	if err != nil {
+		return nil, fmt.Errorf("catalogue search: %w", err)
+	}
+	recs := resp.GetRecords()
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	var out []ill.Holding
+	for _, x := range recs[0].GetHoldings() { // the best match only
+		out = append(out, ill.Holding{Member: x.GetMember(), ItemID: x.GetItemId(), CallNumber: x.GetCallNumber(),
+			Available: x.GetAvailability() == illgwv1.Holding_AVAILABILITY_AVAILABLE})
+	}
+	return out, nil
+}
