@@ -35,6 +35,8 @@ type ils struct {
 	b    *memory.Backend
 	addr string
 	srv  *sip2.Server
+	// serve, when set, is the Backend served instead of b (b wrapped).
+	serve sip2.Backend
 }
 
 func northILS(t *testing.T) *ils {
@@ -64,7 +66,11 @@ func (l *ils) start() {
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	l.srv = &sip2.Server{Backend: l.b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var be sip2.Backend = l.b
+	if l.serve != nil {
+		be = l.serve
+	}
+	l.srv = &sip2.Server{Backend: be, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	go l.srv.Serve(ln)
 }
 
@@ -341,12 +347,8 @@ func (s slowSession) Checkout(ctx context.Context, req *sip2.Checkout) (*sip2.Ch
 func TestSIP2ShutdownFinishesInFlight(t *testing.T) {
 	north := northILS(t)
 	north.stop()
-	north.srv = &sip2.Server{Backend: slowBackend{north.b, time.Second}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ln, err := net.Listen("tcp", north.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go north.srv.Serve(ln)
+	north.serve = slowBackend{north.b, time.Second}
+	north.start()
 	cfg := circConfig(t, north.addr, "")
 	g, err := start(context.Background(), cfg, newLogger(config.Log{Level: "error"}, io.Discard))
 	if err != nil {
