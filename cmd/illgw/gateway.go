@@ -30,6 +30,7 @@ import (
 	"github.com/illgw/illgw/broker/state"
 	"github.com/illgw/illgw/config"
 	"github.com/illgw/illgw/sip2"
+	"github.com/illgw/illgw/z3950"
 )
 
 // shutdownBudget is how long a SIGTERM may take in all: in-flight requests
@@ -59,6 +60,7 @@ type gateway struct {
 	dirs     map[string]*patron.LDAP
 	loop     *loopback
 	sip2     []*sip2.Server
+	z3950    *z3950.Server // the catalogue front end (issue 5)
 
 	// waitFor are further conditions /healthz requires, each returning nil
 	// once its part is up: the simulated members of the demo register here
@@ -134,6 +136,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 	}
 	bo := brokerOptions(cfg, g.store, log)
 	circulationOptions(&bo, cfg, g.registry, g.dirs)
+	bo.Search = searchOptions(cfg)
 	b := broker.New(bo)
 
 	opts := []grpc.ServerOption{
@@ -166,6 +169,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 	g.mux.HandleFunc("GET /readyz", g.readyz)
 	g.mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	g.mountNCIP(g.loop.cc)
+	g.mountSRU(g.loop.cc)
 
 	bind := func(name, addr string) (net.Listener, error) {
 		ln, err := net.Listen("tcp", addr)
@@ -222,11 +226,10 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 	if len(sipLns) > 0 {
 		g.sip2 = append(g.sip2, sipSrv)
 	}
-	for _, fe := range []struct{ name, addr, issue string }{
-		{"z3950", cfg.Listen.Z3950, "issue 5"},
-	} {
-		if fe.addr != "" {
-			log.Warn("front end not in this build yet; its listener stays closed", "listener", fe.name, "addr", fe.addr, "comes_with", fe.issue)
+	var z3950Ln net.Listener
+	if cfg.Listen.Z3950 != "" {
+		if z3950Ln, err = bind("z3950", cfg.Listen.Z3950); err != nil {
+			return nil, err
 		}
 	}
 
@@ -235,6 +238,9 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 	}
 	if grpcLn != nil {
 		g.serve("grpc", func() error { return g.grpc.Serve(grpcLn) })
+	}
+	if z3950Ln != nil {
+		g.serveZ3950(z3950Ln, g.loop.cc)
 	}
 	for _, ln := range sipLns {
 		g.serve("sip2", func() error { return sipSrv.Serve(ln) })
@@ -258,7 +264,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 		g.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	log.Info("illgw started", "version", version, "commit", commit, "state", cfg.State.Driver, "grpc", g.addrs["grpc"], "http", g.addrs["http"], "grpc_tls", grpcCreds != nil,
-		"sip2", g.addrs["sip2"], "sip2_tls", g.addrs["sip2-tls"], "remote_broker", so.brokerAddr)
+		"sip2", g.addrs["sip2"], "sip2_tls", g.addrs["sip2-tls"], "z3950", g.addrs["z3950"], "remote_broker", so.brokerAddr)
 	return g, nil
 }
 
@@ -323,6 +329,8 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 func (g *gateway) shutdown(ctx context.Context) error {
 	g.stopping.Store(true)
 	g.health.Shutdown()
+	// The front ends first: their in-flight requests need the broker.
+	g.stopCatalog(ctx)
 	// SIP2 first: its in-flight requests need the broker to finish.
 	g.stopCirculation(ctx)
 	var wg sync.WaitGroup
