@@ -47,7 +47,10 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	if err != nil {
 		t.Fatalf("instance b cannot read the loan instance a created: %v", err)
 	}
-	if got.Version != 1 || got.State != illgwv1.LoanState_LOAN_STATE_NEW || got.Bib.GetIsbn() != "0839108826" || len(got.Events) != 1 {
+	// The loan engine may already have moved the loan on (patron lookup,
+	// rota); what matters is that b reads the loan a wrote, from its start.
+	if got.Id != created.Id || got.Version < 1 || got.Bib.GetIsbn() != "0839108826" || len(got.Events) < 1 ||
+		got.Events[0].GetKind() != "created" || got.Events[0].GetActor().GetKind() != illgwv1.Actor_KIND_OPERATOR {
 		t.Errorf("b reads %v", got)
 	}
 	// A retry through the other instance finds the same loan.
