@@ -43,6 +43,11 @@ bench: test-deps
 bench-marc: test-deps
 	scripts/bench-marc.sh
 
+## bench-catalog: federated search through illgw against yaz-ztest directly (latency, fan-out, cache)
+.PHONY: bench-catalog
+bench-catalog: test-deps
+	scripts/bench-catalog.sh
+
 ## bench-ncip: NCIP LookupUser per second through the whole gateway against a trivial Go HTTP handler
 .PHONY: bench-ncip
 bench-ncip:
