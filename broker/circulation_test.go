@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/illgw/illgw/broker/member"
 	"github.com/illgw/illgw/broker/patron"
 	"github.com/illgw/illgw/broker/state"
+	"github.com/illgw/illgw/ncip"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
 	"github.com/illgw/illgw/sip2"
 	"github.com/illgw/illgw/sip2/memory"
@@ -60,6 +62,13 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newCircFixture(t *testing.T, source PatronSource, dir PatronDirectory) *circFixture {
 	t.Helper()
+	return newCircFixtureNCIP(t, source, dir, "")
+}
+
+// newCircFixtureNCIP is newCircFixture with NORTH's NCIP responder at
+// ncipURL (none when empty).
+func newCircFixtureNCIP(t *testing.T, source PatronSource, dir PatronDirectory, ncipURL string) *circFixture {
+	t.Helper()
 	ils := memory.New()
 	ils.AddAccount(memory.Account{Login: "gw", PasswordHash: memory.HashPassword("gwpass", 4), Institution: "NORTH", LibraryName: "North City Library"})
 	ils.AddPatron(memory.Patron{ID: "N0001", PIN: "1234", Name: "Ada Lovelace"})
@@ -78,9 +87,12 @@ func newCircFixture(t *testing.T, source PatronSource, dir PatronDirectory) *cir
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := member.New(member.Options{Logger: quiet, Breaker: member.BreakerConfig{Failures: 1},
-		Members: []member.Config{{Code: "NORTH", Name: "North City Library",
-			SIP2: &member.SIP2Config{Addr: ln.Addr().String(), Login: "gw", Password: "gwpass", Institution: "NORTH"}}}})
+	north := member.Config{Code: "NORTH", Name: "North City Library",
+		SIP2: &member.SIP2Config{Addr: ln.Addr().String(), Login: "gw", Password: "gwpass", Institution: "NORTH"}}
+	if ncipURL != "" {
+		north.NCIP = &member.NCIPConfig{URL: ncipURL, Agency: "NORTH"}
+	}
+	reg, err := member.New(member.Options{Logger: quiet, Breaker: member.BreakerConfig{Failures: 1}, Members: []member.Config{north}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,5 +277,44 @@ func TestCirculationFieldLimits(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument, "longer than")
 	if it, _ := f.ils.Item("NI0001"); it.ChargedTo != "" {
 		t.Error("an over-long request reached the ILS")
+	}
+}
+
+// TestCirculationNCIPPatrons: a member whose patrons are checked by NCIP
+// LookupUser (with AuthenticationInput) against its ILS's responder.
+func TestCirculationNCIPPatrons(t *testing.T) {
+	resp := ncip.NewMemory("NORTH")
+	resp.AddUser(ncip.MemoryUser{ID: "D0001", PIN: "4321", GivenName: "Nia", Surname: "Responder"})
+	resp.AddUser(ncip.MemoryUser{ID: "N0001", PIN: "5555", Blocked: true})
+	srv := httptest.NewServer(ncip.NewServer(resp))
+	defer srv.Close()
+	f := newCircFixtureNCIP(t, PatronsNCIP, nil, srv.URL)
+	for _, c := range []struct {
+		id, pin     string
+		valid, pinV illgwv1.Tristate
+		screen      string
+	}{
+		{"D0001", "4321", illgwv1.Tristate_TRISTATE_YES, illgwv1.Tristate_TRISTATE_YES, ""},
+		{"D0001", "0000", illgwv1.Tristate_TRISTATE_YES, illgwv1.Tristate_TRISTATE_NO, patron.ScreenMessage(patron.ErrBadPIN)},
+		{"X9999", "4321", illgwv1.Tristate_TRISTATE_NO, illgwv1.Tristate_TRISTATE_NO, patron.ScreenMessage(patron.ErrUnknownPatron)},
+	} {
+		ps, err := f.circ.PatronStatus(ctxT(t), &illgwv1.PatronStatusRequest{Terminal: f.term, PatronId: c.id, Pin: c.pin})
+		if err != nil || ps.GetPatron().GetValid() != c.valid || ps.GetPatron().GetPinValid() != c.pinV ||
+			c.screen != "" && (len(ps.GetReply().GetScreenMessages()) == 0 || ps.GetReply().GetScreenMessages()[0] != c.screen) {
+			t.Errorf("23 for %s: %v %v", c.id, ps, err)
+		}
+	}
+	// A patron the responder blocks has charge privileges denied even
+	// where the ILS's SIP2 side has no block.
+	ps, err := f.circ.PatronStatus(ctxT(t), &illgwv1.PatronStatusRequest{Terminal: f.term, PatronId: "N0001", Pin: "5555"})
+	if err != nil || !ps.GetPatron().GetRestrictions().GetChargePrivilegesDenied() || ps.GetPatron().GetPinValid() != illgwv1.Tristate_TRISTATE_YES {
+		t.Errorf("23 for a blocked patron: %v %v", ps, err)
+	}
+	// The responder down: fail closed.
+	srv.Close()
+	_, err = f.circ.Checkout(ctxT(t), &illgwv1.CheckoutRequest{Terminal: f.term, PatronId: "D0001", Pin: "4321", ItemId: "NI0003"})
+	wantCode(t, err, codes.PermissionDenied, patron.ScreenMessage(patron.ErrUnavailable))
+	if it, _ := f.ils.Item("NI0003"); it.ChargedTo != "" {
+		t.Error("a checkout went through with the patron source down")
 	}
 }
