@@ -63,8 +63,9 @@ type LoanOptions struct {
 	// AnonymiseAfter is how long a finished loan keeps its patron
 	// (loans.anonymise_after): 0 means 720h.
 	AnonymiseAfter time.Duration
-	// Catalog finds the holdings a rota is built from; nil leaves every
-	// loan at end-of-rota. HoldingsFrom adapts the Catalog service.
+	// Catalog finds the holdings a rota is built from; nil means the
+	// broker's own Catalog service across every member that lends.
+	// HoldingsFrom adapts any Catalog service.
 	Catalog loan.Catalog
 	// Instance names this gateway instance in the claims it writes.
 	Instance string
@@ -77,6 +78,9 @@ type LoanOptions struct {
 // registry. Without a registry the engine stores transitions and makes no
 // calls.
 func newLoanEngine(b *Broker, o LoanOptions) *loan.Engine {
+	if o.Catalog == nil {
+		o.Catalog = b.defaultHoldings()
+	}
 	lo := loan.Options{Store: b.store, Catalog: o.Catalog, Timeouts: o.Timeouts, AnonymiseAfter: o.AnonymiseAfter,
 		Instance: o.Instance, Logger: b.log, Now: b.now}
 	if b.registry != nil {

@@ -26,6 +26,25 @@ type Searcher interface {
 	Search(ctx context.Context, req *illgwv1.SearchRequest, opts ...grpc.CallOption) (*illgwv1.SearchResponse, error)
 }
 
+// ownCatalog is the broker's own Catalog service as a Searcher.
+type ownCatalog struct{ c *catalog }
+
+func (o ownCatalog) Search(ctx context.Context, req *illgwv1.SearchRequest, _ ...grpc.CallOption) (*illgwv1.SearchResponse, error) {
+	return o.c.Search(ctx, req)
+}
+
+// defaultHoldings searches the broker's own Catalog service across every
+// member that lends.
+func (b *Broker) defaultHoldings() loan.Catalog {
+	var dbs []string
+	for _, m := range b.members {
+		if m.Lends {
+			dbs = append(dbs, m.Code)
+		}
+	}
+	return HoldingsFrom(ownCatalog{b.catalog}, dbs...)
+}
+
 // HoldingsFrom adapts the Catalog service to the loan engine's catalogue
 // (issue 8 point 2): it searches the given databases (member codes or a
 // virtual database) by ISBN, ISSN, LCCN or else title, and returns the
@@ -60,19 +79,22 @@ func (h *holdings) Holdings(ctx context.Context, b loan.Bib) ([]ill.Holding, err
 		Attributes: []*illgwv1.Attribute{{Type: 1, Value: &illgwv1.Attribute_Numeric{Numeric: int64(use)}}},
 		Term:       term,
 	}}}}
-	resp, err := h.s.Search(ctx, &illgwv1.SearchRequest{Databases: h.dbs, Query: q, Start: 1, Count: 1,
-		Session: "illgw-loans", ResultSetName: "rota"})
-	if err != nil {
-		return nil, fmt.Errorf("catalogue search: %w", err)
-	}
-	recs := resp.GetRecords()
-	if len(recs) == 0 {
-		return nil, nil
-	}
 	var out []ill.Holding
-	for _, x := range recs[0].GetHoldings() { // the best match only
-		out = append(out, ill.Holding{Member: x.GetMember(), ItemID: x.GetItemId(), CallNumber: x.GetCallNumber(),
-			Available: x.GetAvailability() == illgwv1.Holding_AVAILABILITY_AVAILABLE})
+	// The Catalog service takes at most maxDatabases databases a search.
+	for i := 0; i < len(h.dbs); i += maxDatabases {
+		resp, err := h.s.Search(ctx, &illgwv1.SearchRequest{Databases: h.dbs[i:min(i+maxDatabases, len(h.dbs))], Query: q,
+			Start: 1, Count: 1, Session: "illgw-loans", ResultSetName: "rota"})
+		if err != nil {
+			return nil, fmt.Errorf("catalogue search: %w", err)
+		}
+		recs := resp.GetRecords()
+		if len(recs) == 0 {
+			continue
+		}
+		for _, x := range recs[0].GetHoldings() { // the best match only
+			out = append(out, ill.Holding{Member: x.GetMember(), ItemID: x.GetItemId(), CallNumber: x.GetCallNumber(),
+				Available: x.GetAvailability() == illgwv1.Holding_AVAILABILITY_AVAILABLE})
+		}
 	}
 	return out, nil
 }

@@ -238,3 +238,51 @@ func TestLoansActRefusals(t *testing.T) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }
+
+// TestLoanRotaFromCatalogue builds the rota from the broker's own federated
+// catalogue over the simulated members' Z39.50 servers: ISBN 0839108826 is
+// held by at least two members, and NORTH, the requester, is never asked.
+func TestLoanRotaFromCatalogue(t *testing.T) {
+	ctx := ctxT(t)
+	cons, err := sim.Start(ctx, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	st, err := state.Open(ctx, state.Options{Path: filepath.Join(t.TempDir(), "illgw.db"), NoSnapshotSocket: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var cfgs []member.Config
+	var members []Member
+	for _, m := range cons.Members {
+		cfgs = append(cfgs, member.Config{Code: m.Code, NCIP: &member.NCIPConfig{URL: m.NCIPURL, Agency: m.Code},
+			Catalog: &member.CatalogConfig{Z3950: m.Z3950Addr + "/" + m.Code},
+			Lending: member.Lending{Lends: true, Borrows: true, InstitutionalPatron: sim.InstitutionalPatron(m.Code)}})
+		members = append(members, Member{Code: m.Code, Lends: true, Borrows: true})
+	}
+	reg, err := member.New(member.Options{Members: cfgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	b := New(Options{Store: st, Members: members, Registry: reg})
+	defer b.Loans().Close(ctx)
+	r, err := b.Loans().Create(ctx, loan.CreateRequest{Requester: "NORTH", Patron: sim.GoodPatron("NORTH"),
+		Bib: loan.Bib{ISBN: "0839108826"}, Actor: loan.Actor{Kind: ill.ActorOperator, ID: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Loan.State != ill.Sent || len(r.Loan.Rota) < 1 || r.Loan.Lender == "NORTH" || r.Problem() != "" {
+		t.Fatalf("state %s lender %s rota %+v problem %q", r.Loan.State, r.Loan.Lender, r.Loan.Rota, r.Problem())
+	}
+	for _, l := range r.Loan.Rota {
+		if l.Member == "NORTH" {
+			t.Errorf("the requester is on its own rota: %+v", r.Loan.Rota)
+		}
+	}
+	if n := cons.Member(r.Loan.Lender).Calls("RequestItem", r.Loan.ID); n != 1 {
+		t.Errorf("RequestItem at %s: %d calls", r.Loan.Lender, n)
+	}
+}

@@ -12,12 +12,15 @@ import (
 )
 
 func init() {
-	register("loans", "interlibrary loans: get ID, list, create", runLoans)
+	register("loans", "interlibrary loans: list, show ID, create, act ID ACTION, watch", runLoans)
 }
+
+const loansUsage = `usage: illctl loans list [flags] | show ID | create [flags] | act [flags] ID ACTION | watch [flags]
+actions: ` + "%s\n"
 
 func runLoans(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: illctl loans get ID | list [flags] | create [flags]")
+		fmt.Fprintf(stderr, loansUsage, strings.Join(actionNames(), " "))
 		return 2
 	}
 	switch args[0] {
@@ -27,8 +30,12 @@ func runLoans(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return loansList(args[1:], stdout, stderr)
 	case "create":
 		return loansCreate(args[1:], stdout, stderr)
+	case "act":
+		return loansAct(args[1:], stdout, stderr)
+	case "watch":
+		return loansWatch(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "illctl loans: unknown action %q (get, list, create; act and watch come with the loans issue)\n", args[0])
+	fmt.Fprintf(stderr, "illctl loans: unknown command %q\n"+loansUsage, args[0], strings.Join(actionNames(), " "))
 	return 2
 }
 
@@ -50,7 +57,7 @@ func loansGet(args []string, stdout, stderr io.Writer) int {
 	}
 	defer s.close()
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: illctl loans get [-json] ID")
+		fmt.Fprintln(stderr, "usage: illctl loans show [-json] ID")
 		return 2
 	}
 	loan, err := illgwv1.NewLoansClient(s.conn).Get(s.ctx, &illgwv1.GetLoanRequest{Id: fs.Arg(0)})
@@ -91,11 +98,57 @@ func printLoan(w io.Writer, l *illgwv1.Loan) {
 	fmt.Fprintf(tw, "due\t%s\n", ts(l.DueDate, l.DueDate != nil))
 	fmt.Fprintf(tw, "temporary item\t%s\n", l.TemporaryItemId)
 	fmt.Fprintf(tw, "created\t%s\n", ts(l.CreatedAt, l.CreatedAt != nil))
+	if l.FinishedAt != nil {
+		fmt.Fprintf(tw, "finished\t%s\n", ts(l.FinishedAt, true))
+	}
+	if l.Reason != "" {
+		fmt.Fprintf(tw, "reason\t%s\n", l.Reason)
+	}
+	if l.Anonymised {
+		fmt.Fprintf(tw, "anonymised\tyes\n")
+	}
+	if l.Problem != "" {
+		fmt.Fprintf(tw, "PROBLEM\t%s\n", l.Problem)
+	}
+	var allowed []string
+	for _, a := range l.AllowedActions {
+		allowed = append(allowed, actionName(a))
+	}
+	fmt.Fprintf(tw, "actions\t%s\n", strings.Join(allowed, " "))
 	tw.Flush()
 	if len(l.Rota) > 0 {
 		fmt.Fprintln(w, "\nrota:")
+		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 		for i, r := range l.Rota {
-			fmt.Fprintf(w, "  %d. %s %s %s\n", i+1, r.Member, strings.ToLower(strings.TrimPrefix(r.State.String(), "SUPPLIER_STATE_")), r.Reason)
+			note := r.Reason
+			if r.Deadline != nil {
+				note = strings.TrimSpace("times out " + ts(r.Deadline, true) + " " + note)
+			}
+			avail := "on loan"
+			if r.Available {
+				avail = "available"
+			}
+			fmt.Fprintf(tw, "  %d.\t%s\t%s\t%s\titem %s\t%s\n", i+1, r.Member,
+				strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(r.State.String(), "SUPPLIER_STATE_")), "_", "-"), avail, r.ItemId, note)
+		}
+		tw.Flush()
+	}
+	if len(l.PendingCalls) > 0 {
+		fmt.Fprintln(w, "\npending calls:")
+		for _, c := range l.PendingCalls {
+			line := fmt.Sprintf("  %s at %s", c.Call, c.Member)
+			if c.ItemId != "" {
+				line += " item " + c.ItemId
+			}
+			if c.Failed {
+				line += fmt.Sprintf(": FAILED %d times: %s", c.Attempts, c.Error)
+				if c.NextAttempt != nil {
+					line += "; next try " + ts(c.NextAttempt, true)
+				} else {
+					line += "; run `illctl loans act " + l.Id + " retry-calls` (or skip-call)"
+				}
+			}
+			fmt.Fprintln(w, line)
 		}
 	}
 	fmt.Fprintln(w, "\nevents:")

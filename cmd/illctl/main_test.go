@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -108,54 +107,6 @@ func TestMembersAndHealth(t *testing.T) {
 	}
 	if code, _, errs := illctl("-addr", addr, "health", "WEST"); code != 1 || !strings.Contains(errs, "NotFound") {
 		t.Errorf("health of an unknown member: %d %s", code, errs)
-	}
-}
-
-func TestLoans(t *testing.T) {
-	addr := demo(t)
-	code, out, errs := illctl("-addr", addr, "loans", "create", "-json", "-requester", "NORTH", "-patron", "N0001", "-title", "Computer networks", "-isbn", "0839108826", "-operator", "alice")
-	if code != 0 {
-		t.Fatalf("loans create: %d %s", code, errs)
-	}
-	var loan struct {
-		ID      string `json:"id"`
-		Version string `json:"version"`
-		State   string `json:"state"`
-		Events  []struct {
-			Actor struct{ Kind, ID string }
-		} `json:"events"`
-	}
-	if err := json.Unmarshal([]byte(out), &loan); err != nil {
-		t.Fatalf("create -json output: %v\n%s", err, out)
-	}
-	if loan.ID == "" || loan.Version != "1" || loan.State != "LOAN_STATE_NEW" {
-		t.Errorf("created %+v", loan)
-	}
-	code, out, errs = illctl("-addr", addr, "loans", "get", loan.ID)
-	if code != 0 {
-		t.Fatalf("loans get: %d %s", code, errs)
-	}
-	for _, want := range []string{loan.ID + " (version 1)", "new", "N0001", "Computer networks", "ILL" + loan.ID, "created", "operator:alice"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("loans get output lacks %q:\n%s", want, out)
-		}
-	}
-	code, out, _ = illctl("-addr", addr, "loans", "list", "-state", "new")
-	if code != 0 || !strings.Contains(out, loan.ID) {
-		t.Errorf("loans list: %d\n%s", code, out)
-	}
-	code, out, _ = illctl("-addr", addr, "loans", "list", "-requester", "SOUTH")
-	if code != 0 || strings.Contains(out, loan.ID) {
-		t.Errorf("loans list -requester SOUTH shows NORTH's loan: %d\n%s", code, out)
-	}
-	if code, _, errs := illctl("-addr", addr, "loans", "get", "NOSUCH23"); code != 1 || !strings.Contains(errs, "NotFound") {
-		t.Errorf("get of a missing loan: %d %s", code, errs)
-	}
-	if code, _, errs := illctl("-addr", addr, "loans", "create", "-requester", "WEST", "-patron", "p", "-title", "t"); code != 1 || !strings.Contains(errs, "WEST") {
-		t.Errorf("create for an unknown member: %d %s", code, errs)
-	}
-	if code, _, _ := illctl("-addr", addr, "loans", "list", "-state", "bogus"); code != 2 {
-		t.Errorf("bad state name: exit %d, want 2", code)
 	}
 }
 

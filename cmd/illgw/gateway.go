@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/illgw/illgw/broker"
+	"github.com/illgw/illgw/broker/loan"
 	"github.com/illgw/illgw/broker/member"
 	"github.com/illgw/illgw/broker/patron"
 	"github.com/illgw/illgw/broker/state"
@@ -57,6 +58,7 @@ type gateway struct {
 	// broker calls out through, the in-process gRPC path the adapters use,
 	// and the SIP2 servers (plain and TLS).
 	registry *member.Registry
+	loans    *loan.Engine // the loan engine's timers (loans.go)
 	dirs     map[string]*patron.LDAP
 	loop     *loopback
 	sip2     []*sip2.Server
@@ -105,6 +107,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 			if g.loop != nil {
 				g.loop.stop()
 			}
+			stopLoans(context.Background(), g.loans, log)
 			g.closeMembers()
 			if g.store != nil {
 				g.store.Close()
@@ -137,7 +140,9 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 	bo := brokerOptions(cfg, g.store, log)
 	circulationOptions(&bo, cfg, g.registry, g.dirs)
 	bo.Search = searchOptions(cfg)
+	bo.Loans = loanOptions(cfg)
 	b := broker.New(bo)
+	g.loans = startLoans(b, log)
 
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(g.metrics.unary, logUnary(log)),
@@ -355,6 +360,7 @@ func (g *gateway) shutdown(ctx context.Context) error {
 	})
 	wg.Wait()
 	g.wg.Wait()
+	stopLoans(ctx, g.loans, g.log)
 	g.closeMembers()
 	return g.store.Close()
 }
