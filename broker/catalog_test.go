@@ -30,6 +30,7 @@ type catFixture struct {
 	reg   *member.Registry
 	b     *Broker
 	cat   illgwv1.CatalogClient
+	mem   illgwv1.MembersClient
 }
 
 type catTarget struct {
@@ -96,7 +97,7 @@ func newCatFixture(t testing.TB, targets []catTarget, so SearchOptions, bo membe
 		srv.Stop()
 		reg.Close()
 	})
-	return &catFixture{store: store, reg: reg, b: b, cat: illgwv1.NewCatalogClient(conn)}
+	return &catFixture{store: store, reg: reg, b: b, cat: illgwv1.NewCatalogClient(conn), mem: illgwv1.NewMembersClient(conn)}
 }
 
 // pqfQuery turns PQF into the gRPC query the adapters send.
@@ -330,6 +331,14 @@ func TestCatalogPartialFailure(t *testing.T) {
 	d := resp.Diagnostics
 	if len(d) != 1 || d[0].Code != 109 || !strings.Contains(d[0].Message, "breaker is open") {
 		t.Fatalf("diagnostics with SOUTH's breaker open: %v", d)
+	}
+	// Members.Health (illctl health) shows the open breaker and its last error.
+	h, err := f.mem.Health(ctxT(t), &illgwv1.HealthRequest{Members: []string{"SOUTH"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := h.Members[0].Protocols[0]; p.Breaker != illgwv1.BreakerState_BREAKER_STATE_OPEN || p.LastError == "" || p.Failures < 3 {
+		t.Fatalf("SOUTH's health: %v", p)
 	}
 }
 

@@ -51,11 +51,11 @@ func catalogOnly(ps []illgwv1.Protocol) bool {
 	return true
 }
 
-// Health reports each member's protocols and the state store's Ping. Until
-// the outbound member clients exist (issue 5, broker/member) no breaker has
-// a state to report, so every protocol is BREAKER_STATE_UNKNOWN: an honest
-// "not measured", never a made-up "closed". Asking about a member that is
-// not configured is NOT_FOUND.
+// Health reports each member's protocols with their breakers (state, last
+// error, call counts: registryHealth) and the state store's Ping. A
+// protocol without a breaker in the registry is BREAKER_STATE_UNKNOWN: an
+// honest "not measured", never a made-up "closed". Asking about a member
+// that is not configured is NOT_FOUND.
 func (s *membersService) Health(ctx context.Context, req *illgwv1.HealthRequest) (*illgwv1.HealthResponse, error) {
 	for _, code := range req.GetMembers() {
 		if _, ok := s.b.byCode[code]; !ok {
@@ -63,13 +63,18 @@ func (s *membersService) Health(ctx context.Context, req *illgwv1.HealthRequest)
 		}
 	}
 	resp := &illgwv1.HealthResponse{Store: s.b.storeHealth(ctx)}
+	breakers := s.b.registryHealth(ctx)
 	for _, m := range s.b.members {
 		if len(req.GetMembers()) > 0 && !slices.Contains(req.GetMembers(), m.Code) {
 			continue
 		}
 		mh := &illgwv1.MemberHealth{Code: m.Code}
 		for _, p := range m.Protocols {
-			mh.Protocols = append(mh.Protocols, &illgwv1.ProtocolHealth{Protocol: p, Breaker: illgwv1.BreakerState_BREAKER_STATE_UNKNOWN})
+			ph := breakers[m.Code][p]
+			if ph == nil {
+				ph = &illgwv1.ProtocolHealth{Protocol: p, Breaker: illgwv1.BreakerState_BREAKER_STATE_UNKNOWN}
+			}
+			mh.Protocols = append(mh.Protocols, ph)
 		}
 		resp.Members = append(resp.Members, mh)
 	}
