@@ -149,6 +149,20 @@ func TestZ3950ThroughTheBroker(t *testing.T) {
 		t.Fatalf("ISBN 0839108826 held by %v, want two members", members)
 	}
 
+	// Scan merges the members' term lists; Sort sorts the merged set.
+	sc, err := c.Scan(ctx, "consortium", z3950.AttrTerm{Attrs: []z3950.Attribute{{Type: 1, Value: 4}}, Term: "comp"}, 5, 1)
+	if err != nil || len(sc.Entries) != 5 || sc.Entries[0].Occurrences == nil || *sc.Entries[0].Occurrences < 2 {
+		t.Fatalf("scan: %+v %v", sc, err)
+	}
+	search("consortium", "@attr 1=4 computer")
+	so, err := c.Sort(ctx, "default", "bytitle", []z3950.SortKey{{Attrs: []z3950.Attribute{{Type: 1, Value: 4}}}})
+	if err != nil || so.ResultCount == nil || *so.ResultCount != merged {
+		t.Fatalf("sort: %+v %v", so, err)
+	}
+	if recs, err := c.Present(ctx, "bytitle", 1, 2, z3950.OIDXML, "marcxml"); err != nil || len(recs) != 2 || recs[0].Record == nil {
+		t.Fatalf("present of the sorted set: %v %v", recs, err)
+	}
+
 	// SOUTH black-holed: the search answers after SOUTH's deadline with
 	// SOUTH named in the additional search information.
 	if err := g.sim.Member("SOUTH").SetFaults(sim.Faults{Down: sim.BlackHole}, sim.Catalog); err != nil {
