@@ -18,15 +18,21 @@ import (
 )
 
 // loanCount is how many loans the concurrency tests drive: 200 (issue 8
-// point 6), 50 with -short, 2000 under `make soak` (ILLGW_SOAK=1).
+// point 6), 50 with -short.
 func loanCount() int {
-	switch {
-	case os.Getenv("ILLGW_SOAK") == "1":
-		return 2000
-	case testing.Short():
+	if testing.Short() {
 		return 50
 	}
 	return 200
+}
+
+// soakCount is how many loans the soak runs drive (`make soak`, which sets
+// ILLGW_SOAK=1); they skip otherwise.
+func soakCount(t *testing.T) int {
+	if os.Getenv("ILLGW_SOAK") != "1" {
+		t.Skip("a soak run: make soak (ILLGW_SOAK=1)")
+	}
+	return 2000
 }
 
 // engineRef is the engine workers use; a restart swaps it.
@@ -228,7 +234,12 @@ func startRun(t *testing.T, e *Engine) func() {
 
 // TestConcurrentLoansRedis: 200 loans at once against Redis (AOF, fsync
 // always) restarted twice mid-run (issue 8 point 6).
-func TestConcurrentLoansRedis(t *testing.T) {
+func TestConcurrentLoansRedis(t *testing.T) { redisRestarts(t, loanCount()) }
+
+// TestSoakLoansRedis is TestConcurrentLoansRedis with 2000 loans.
+func TestSoakLoansRedis(t *testing.T) { redisRestarts(t, soakCount(t)) }
+
+func redisRestarts(t *testing.T, n int) {
 	srv := testenv.Redis(t, testenv.WithAOF())
 	store, err := state.Open(context.Background(), state.Options{Driver: "redis", Addrs: []string{srv.Addr},
 		DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
@@ -241,7 +252,7 @@ func TestConcurrentLoansRedis(t *testing.T) {
 	defer startRun(t, e)()
 	var ref engineRef
 	ref.p.Store(e)
-	runLoans(t, c, &ref, loanCount(), func(int) {
+	runLoans(t, c, &ref, n, func(int) {
 		srv.Stop(t)
 		time.Sleep(300 * time.Millisecond)
 		srv.Start(t)
@@ -250,7 +261,13 @@ func TestConcurrentLoansRedis(t *testing.T) {
 
 // TestConcurrentLoansEmbeddedRestart: the same on the embedded store, with
 // the engine closed and the store reopened by a new engine twice mid-run.
-func TestConcurrentLoansEmbeddedRestart(t *testing.T) {
+func TestConcurrentLoansEmbeddedRestart(t *testing.T) { embeddedRestarts(t, loanCount()) }
+
+// TestSoakLoansEmbeddedRestart is TestConcurrentLoansEmbeddedRestart with
+// 2000 loans.
+func TestSoakLoansEmbeddedRestart(t *testing.T) { embeddedRestarts(t, soakCount(t)) }
+
+func embeddedRestarts(t *testing.T, n int) {
 	path := t.TempDir() + "/loans.db"
 	store := openEmbedded(t, path)
 	c := newConsortium(t)
@@ -258,7 +275,7 @@ func TestConcurrentLoansEmbeddedRestart(t *testing.T) {
 	stopRun := startRun(t, e)
 	var ref engineRef
 	ref.p.Store(e)
-	runLoans(t, c, &ref, loanCount(), func(int) {
+	runLoans(t, c, &ref, n, func(int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		old := ref.p.Load()
