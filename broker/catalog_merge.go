@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -219,23 +220,33 @@ func normalise(code string, recs []member.Record) []*mergedRecord {
 			rec *marc.Record
 			err error
 		)
+		var iso []byte
 		if r.Syntax.Equal(z3950.OIDXML) {
 			rec, _, err = marc.DecodeXML(r.Data)
 			if err == nil {
 				marc.ToUTF8(rec, marc.CharsetUTF8)
 			}
 		} else {
-			rec, _, err = marc.Decode(r.Data)
-			if err == nil {
+			var problems []marc.Problem
+			rec, problems, err = marc.Decode(r.Data)
+			if err == nil && len(problems) == 0 && plainASCII(r.Data) {
+				// Nothing to convert: ASCII reads the same in MARC-8 and
+				// UTF-8, so the record as sent is the record to keep, with
+				// leader/09 saying UTF-8.
+				iso = bytes.Clone(r.Data)
+				iso[9] = 'a'
+				rec.Leader[9] = 'a'
+			} else if err == nil {
 				marc.ToUTF8(rec, marc.CharsetAuto)
 			}
 		}
 		if err != nil {
 			continue
 		}
-		iso, err := marc.Encode(rec)
-		if err != nil {
-			continue
+		if iso == nil {
+			if iso, err = marc.Encode(rec); err != nil {
+				continue
+			}
 		}
 		keys := marc.MatchKeys(rec)
 		m := &mergedRecord{iso: iso, keys: keys, holdings: holdingsOf(code, rec, r.Holdings), fields: len(rec.Fields)}
@@ -245,6 +256,21 @@ func normalise(code string, recs []member.Record) []*mergedRecord {
 		out = append(out, m)
 	}
 	return out
+}
+
+// plainASCII reports an ISO 2709 record whose bytes are all ASCII without
+// an escape (MARC-8 switches character sets with ESC sequences), so its
+// text is the same in MARC-8 and UTF-8.
+func plainASCII(b []byte) bool {
+	if len(b) < 24 {
+		return false
+	}
+	for _, c := range b {
+		if c >= 0x80 || c == 0x1b {
+			return false
+		}
+	}
+	return true
 }
 
 // holdingsOf lists a member's copies of a record: from OPAC holdings
