@@ -35,8 +35,9 @@ type Info struct {
 	Size       int64
 }
 
-// Inspect opens the bbolt file at path read-only and checks it: bbolt's own
-// page check (Tx.Check), the meta bucket (partition count, FormatVersion),
+// Inspect opens the bbolt file at path read-only and checks it: the page
+// structure bbolt will walk (checkBoltBounds, on the file's bytes, since
+// bbolt trusts them), bbolt's own page check (Tx.Check), the meta bucket (partition count, FormatVersion),
 // and the store's own invariants: every record decodes, each loan's log is
 // numbered 1..n, each feed entry is under its position and is the same
 // entry as in its loan's log, and timers and their index agree. It is what
@@ -66,8 +67,17 @@ func Inspect(path string) (info Info, err error) {
 		return Info{}, fmt.Errorf("%w: %s is not a bbolt file: %v", ErrCorrupt, path, err)
 	}
 	defer db.Close()
+	if err := checkBoltBounds(path); err != nil {
+		return Info{}, err
+	}
 	info.Size = fi.Size()
 	err = db.View(func(tx *bolt.Tx) error {
+		// bbolt's Check runs in a goroutine of its own, where a fault on a
+		// damaged page is fatal to the process. So this goroutine, where a
+		// fault is a panic, first reads every page Check will read.
+		if err := inspectTx(tx, path, &info); err != nil {
+			return err
+		}
 		var problems []error
 		for e := range tx.Check() {
 			if len(problems) < maxCheckErrors {
@@ -77,7 +87,7 @@ func Inspect(path string) (info Info, err error) {
 		if len(problems) > 0 {
 			return fmt.Errorf("%w: %s: bbolt check: %w", ErrCorrupt, path, errors.Join(problems...))
 		}
-		return inspectTx(tx, path, &info)
+		return nil
 	})
 	return info, err
 }
