@@ -71,6 +71,11 @@ func (e *Engine) write(ctx context.Context, rec *Record, expect uint64, evs []Ev
 		m.Events = append(m.Events, s)
 	}
 	if at, kind := e.nextTimer(rec); !at.IsZero() {
+		// The store keeps milliseconds: round up, so that the timer never
+		// fires before what it is for is due.
+		if ms := at.Truncate(time.Millisecond); !ms.Equal(at) {
+			at = ms.Add(time.Millisecond)
+		}
 		m.Timer = &state.Timer{Due: at, Kind: kind}
 	} else {
 		m.CancelTimer = true

@@ -295,3 +295,36 @@ func TestAnonymise(t *testing.T) {
 		}
 	}
 }
+
+// TestOverdueTimer: once the due date passes, the timer moves a received
+// loan to overdue (S9) and tells the requester; returning it still works.
+func TestOverdueTimer(t *testing.T) {
+	c := newConsortium(t)
+	e := c.engine(t, openEmbedded(t, ""), nil)
+	ctx := context.Background()
+	r, _ := e.Create(ctx, CreateRequest{Requester: "NORTH", Patron: "N0001", Bib: Bib{ISBN: c.title("7", "SOUTH")}, Actor: operator})
+	id := r.Loan.ID
+	mustAct(t, e, ActRequest{ID: id, Event: ill.ItemShipped, Actor: memberActor("SOUTH")})
+	r = mustAct(t, e, ActRequest{ID: id, Event: ill.ItemReceived, Actor: memberActor("NORTH")})
+	if !r.DueTimer {
+		t.Fatal("no due timer after receiving")
+	}
+	due := time.Now().Add(300 * time.Millisecond)
+	mustAct(t, e, ActRequest{ID: id, Event: ill.DueDateSet, Actor: operator, DueDate: due})
+	defer startRun(t, e)()
+	waitFor(t, "overdue", func() bool {
+		r, _ = e.Get(ctx, id)
+		return r.Loan.State == ill.Overdue
+	})
+	if r.DueTimer || r.Loan.Rota[0].State != ill.SupplierOver {
+		t.Fatalf("overdue loan: due timer %v, lender %s", r.DueTimer, r.Loan.Rota[0].State)
+	}
+	hist, _ := e.History(ctx, id)
+	if !strings.Contains(kinds(hist), "overdue notice") {
+		t.Errorf("history: %s", kinds(hist))
+	}
+	r = mustAct(t, e, ActRequest{ID: id, Event: ill.PatronCheckedIn, Actor: memberActor("NORTH")})
+	if r.Loan.State != ill.CheckedIn {
+		t.Fatalf("returned overdue loan: %s", r.Loan.State)
+	}
+}

@@ -72,10 +72,19 @@ func TestTwoInstances(t *testing.T) {
 	defer startRun(t, a)()
 	defer startRun(t, b)()
 	for _, id := range ids {
-		waitFor(t, "loan "+id+" to time out at both lenders", func() bool {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
 			r, err := a.Get(ctx, id)
-			return err == nil && r.Loan.State == ill.EndOfRota && len(r.Outbox) == 0
-		})
+			if err == nil && r.Loan.State == ill.EndOfRota && len(r.Outbox) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				hist, _ := a.History(ctx, id)
+				t.Fatalf("loan %s did not time out at both lenders: %s lender %s timer %v outbox %+v rota %+v\nhistory %s",
+					id, r.Loan.State, r.Loan.Lender, r.LenderTimer, r.Outbox, r.Loan.Rota, kinds(hist))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		hist, err := a.History(ctx, id)
 		if err != nil {
 			t.Fatal(err)

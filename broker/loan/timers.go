@@ -115,11 +115,15 @@ func (e *Engine) Fire(ctx context.Context, id string) error {
 		return err
 	}
 	defer e.running.Done()
+	changed := false
 	for range 4 {
 		_, wrote, err := e.update(ctx, id, "", func(r *Record, now time.Time) ([]Event, error) {
 			ev, ok := e.due(r, now)
 			if !ok {
 				return nil, errNoop
+			}
+			if ev.Kind == ill.ItemOverdue {
+				r.DueTimer = false // fired; a renewal arms it again
 			}
 			evs, err := e.transition(r, ev, System, now, "")
 			var na *ill.NotAllowedError
@@ -140,9 +144,28 @@ func (e *Engine) Fire(ctx context.Context, id string) error {
 		if !wrote {
 			break
 		}
+		changed = true
 	}
 	e.drive(ctx, id)
+	if !changed {
+		return e.rearm(ctx, id)
+	}
 	return nil
+}
+
+// rearm writes the loan again when a timer fired early and nothing was
+// due: the claim removed the store's timer, and the write sets it anew.
+func (e *Engine) rearm(ctx context.Context, id string) error {
+	_, _, err := e.update(ctx, id, "", func(r *Record, now time.Time) ([]Event, error) {
+		if at, _ := e.nextTimer(r); at.IsZero() || !at.After(now) {
+			return nil, errNoop // nothing pending, or made by whoever holds its claim
+		}
+		return nil, nil
+	})
+	if errors.Is(err, state.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // due is the first timed lifecycle event that is due on r at now.
