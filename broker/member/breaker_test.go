@@ -215,7 +215,9 @@ func TestDeadlineApplied(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want deadline exceeded", err)
 	}
-	if el < 190*time.Millisecond || el > time.Second+200*time.Millisecond {
+	// Generous above: a loaded 2-core CI machine under -race can be late to
+	// wake; 3s still tells the 200ms deadline from the 5s default.
+	if el < 200*time.Millisecond || el > 3*time.Second {
 		t.Fatalf("call ended after %v, want about 200ms", el)
 	}
 	// An earlier deadline of the caller wins.
@@ -223,7 +225,7 @@ func TestDeadlineApplied(t *testing.T) {
 	defer cancel()
 	start = time.Now()
 	_ = slow.Do(ctx, "NORTH", LDAP, func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
-	if el := time.Since(start); el > time.Second {
+	if el := time.Since(start); el > 3*time.Second {
 		t.Fatalf("caller's 20ms deadline ignored: %v", el)
 	}
 	if h := health(t, r, "NORTH", LDAP); h.Failures != 1 || h.LastError == "" {
