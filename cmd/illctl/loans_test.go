@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
 )
 
 // TestLoans runs a whole loan on `illgw demo` with illctl: create, show
@@ -103,5 +105,21 @@ func TestLoans(t *testing.T) {
 	}
 	if code, _, errs := illctl("-addr", addr, "loans", "act", "-as", "robot:x", loan.ID, "ship"); code != 2 || !strings.Contains(errs, "KIND:ID") {
 		t.Errorf("bad actor: %d %s", code, errs)
+	}
+}
+
+// TestPrintLoanProblem: show tells staff which call failed, why, and what
+// to run.
+func TestPrintLoanProblem(t *testing.T) {
+	var b strings.Builder
+	printLoan(&b, &illgwv1.Loan{Id: "4AU7EY6U", State: illgwv1.LoanState_LOAN_STATE_RECEIVED, Requester: "NORTH",
+		Problem: "ncip.AcceptItem at NORTH failed (6 attempts): Temporary Processing Failure",
+		PendingCalls: []*illgwv1.PendingCall{{Call: "ncip.AcceptItem", Member: "NORTH", ItemId: "ILL4AU7EY6U", Attempts: 6, Failed: true, Error: "Temporary Processing Failure"}},
+		AllowedActions: []illgwv1.LoanAction{illgwv1.LoanAction_LOAN_ACTION_CHECK_OUT, illgwv1.LoanAction_LOAN_ACTION_RETRY_CALLS}})
+	for _, want := range []string{"PROBLEM", "ncip.AcceptItem at NORTH item ILL4AU7EY6U: FAILED 6 times: Temporary Processing Failure",
+		"illctl loans act 4AU7EY6U retry-calls", "actions         check-out retry-calls"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
 	}
 }
