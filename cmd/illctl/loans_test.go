@@ -113,8 +113,8 @@ func TestLoans(t *testing.T) {
 func TestPrintLoanProblem(t *testing.T) {
 	var b strings.Builder
 	printLoan(&b, &illgwv1.Loan{Id: "4AU7EY6U", State: illgwv1.LoanState_LOAN_STATE_RECEIVED, Requester: "NORTH",
-		Problem: "ncip.AcceptItem at NORTH failed (6 attempts): Temporary Processing Failure",
-		PendingCalls: []*illgwv1.PendingCall{{Call: "ncip.AcceptItem", Member: "NORTH", ItemId: "ILL4AU7EY6U", Attempts: 6, Failed: true, Error: "Temporary Processing Failure"}},
+		Problem:        "ncip.AcceptItem at NORTH failed (6 attempts): Temporary Processing Failure",
+		PendingCalls:   []*illgwv1.PendingCall{{Call: "ncip.AcceptItem", Member: "NORTH", ItemId: "ILL4AU7EY6U", Attempts: 6, Failed: true, Error: "Temporary Processing Failure"}},
 		AllowedActions: []illgwv1.LoanAction{illgwv1.LoanAction_LOAN_ACTION_CHECK_OUT, illgwv1.LoanAction_LOAN_ACTION_RETRY_CALLS}})
 	for _, want := range []string{"PROBLEM", "ncip.AcceptItem at NORTH item ILL4AU7EY6U: FAILED 6 times: Temporary Processing Failure",
 		"illctl loans act 4AU7EY6U retry-calls", "actions         check-out retry-calls"} {
