@@ -225,6 +225,30 @@ func runLoans(t *testing.T, c *consortium, ref *engineRef, n int, disrupt func(r
 	}
 }
 
+// outageStore counts the store calls that found the store unavailable, so
+// the restart tests can show the restarts were felt.
+type outageStore struct {
+	state.Store
+	unavailable atomic.Int64
+}
+
+func (s *outageStore) note(err error) error {
+	if errors.Is(err, state.ErrUnavailable) {
+		s.unavailable.Add(1)
+	}
+	return err
+}
+
+func (s *outageStore) Apply(ctx context.Context, m state.Mutation) (state.Result, error) {
+	r, err := s.Store.Apply(ctx, m)
+	return r, s.note(err)
+}
+
+func (s *outageStore) Get(ctx context.Context, id string) (state.Loan, error) {
+	l, err := s.Store.Get(ctx, id)
+	return l, s.note(err)
+}
+
 func startRun(t *testing.T, e *Engine) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -241,12 +265,19 @@ func TestSoakLoansRedis(t *testing.T) { redisRestarts(t, soakCount(t)) }
 
 func redisRestarts(t *testing.T, n int) {
 	srv := testenv.Redis(t, testenv.WithAOF())
-	store, err := state.Open(context.Background(), state.Options{Driver: "redis", Addrs: []string{srv.Addr},
+	inner, err := state.Open(context.Background(), state.Options{Driver: "redis", Addrs: []string{srv.Addr},
 		DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer inner.Close()
+	store := &outageStore{Store: inner}
+	defer func() {
+		t.Logf("%d store calls found Redis down", store.unavailable.Load())
+		if store.unavailable.Load() == 0 {
+			t.Error("no store call saw a restart: the test proved nothing")
+		}
+	}()
 	c := newConsortium(t)
 	e := c.engine(t, store, nil)
 	defer startRun(t, e)()
