@@ -130,7 +130,7 @@ func TestCatalogTargetDiesAndReturns(t *testing.T) {
 // A black-holed Z39.50 target (accepts TCP, never answers Init) fails
 // within the deadline plus a small margin.
 func TestCatalogBlackHoleDeadline(t *testing.T) {
-	addr := blackHole(t)
+	addr := testenv.BlackHole(t)
 	const deadline = 300 * time.Millisecond
 	r := newRegistry(t, Options{Members: []Config{catalogMember("EAST", addr+"/Default", "", deadline)}})
 	cat := r.Member("EAST").Catalog()

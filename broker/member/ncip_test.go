@@ -9,12 +9,12 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/illgw/illgw/internal/testenv"
 	"github.com/illgw/illgw/ncip"
 )
 
@@ -114,44 +114,10 @@ func TestNCIPServerErrorsTrip(t *testing.T) {
 	}
 }
 
-// blackHole accepts TCP connections and never answers.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return ln.Addr().String()
-}
-
 // A black-holed member fails within its deadline plus a small margin, and
 // after Failures calls it is skipped at once.
 func TestNCIPBlackHoleDeadline(t *testing.T) {
-	addr := blackHole(t)
+	addr := testenv.BlackHole(t)
 	const deadline = 300 * time.Millisecond
 	r := newRegistry(t, Options{Members: []Config{ncipMember("http://"+addr+"/ncip", deadline)}, Breaker: BreakerConfig{Failures: 3, OpenFor: time.Hour}})
 	n := r.Member("NORTH").NCIP()

@@ -5,54 +5,22 @@ import (
 	"context"
 	"errors"
 	"net"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/illgw/illgw/internal/testenv"
 )
 
 // hostileServer accepts connections, reads the client's first request and
 // answers it with reply, then keeps the connection open until the test ends.
 func hostileServer(t *testing.T, reply []byte) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				buf := make([]byte, 512)
-				if _, err := c.Read(buf); err != nil {
-					return
-				}
-				_, _ = c.Write(reply)
-			}()
+	return testenv.Serve(t, func(c net.Conn) {
+		buf := make([]byte, 512)
+		if _, err := c.Read(buf); err != nil {
+			return
 		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+		_, _ = c.Write(reply)
 	})
-	return ln.Addr().String()
 }
 
 // TestHostileDirectory answers the bind with bytes no directory should

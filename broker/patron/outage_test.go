@@ -6,9 +6,10 @@ import (
 	"net"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/illgw/illgw/internal/testenv"
 )
 
 // TestDirectoryStopped stops slapd mid-run: lookups and authentications fail
@@ -71,36 +72,9 @@ func TestDirectoryStopped(t *testing.T) {
 // TestDirectoryHangs points the authenticator at a listener that accepts
 // and never answers: the call ends with ErrUnavailable at the timeout.
 func TestDirectoryHangs(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
+	addr := testenv.BlackHole(t)
 	for _, startTLS := range []bool{false, true} {
-		o := LDAPOptions{URL: "ldap://" + ln.Addr().String(), StartTLS: startTLS, BindDN: "cn=svc", BindPassword: "svc-secret",
+		o := LDAPOptions{URL: "ldap://" + addr, StartTLS: startTLS, BindDN: "cn=svc", BindPassword: "svc-secret",
 			BaseDN: "dc=example,dc=org", Filter: "(uid=%s)", Timeout: 300 * time.Millisecond, Attempts: AttemptOptions{Max: -1}}
 		l := newLDAP(t, o)
 		start := time.Now()
