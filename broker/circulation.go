@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"net/netip"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/illgw/illgw/broker/member"
 	"github.com/illgw/illgw/broker/patron"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
+	"github.com/illgw/illgw/sip2"
 )
 
 // Terminal is one self-check kiosk account (config terminals:). cmd/illgw
@@ -55,12 +55,12 @@ type PatronDirectory interface {
 }
 
 // DefaultReplayTTL is how long a terminal's SIP2 replay entry is kept
-// when Options.ReplayTTL is 0: long enough for any kiosk retry, short
-// enough that the wire bytes it holds (which may carry a PIN) do not linger.
+// when Options.ReplayTTL is 0: long enough for any kiosk retry. The entry
+// holds the request's keyed digest and the response, never the request.
 const DefaultReplayTTL = 10 * time.Minute
 
-// maxReplayBytes bounds each half of a replay entry (SIP2 messages are a
-// few KiB at most).
+// maxReplayBytes bounds the response of a replay entry (SIP2 messages are
+// a few KiB at most).
 const maxReplayBytes = 64 << 10
 
 // dummyHash is compared against when a login is unknown, so an unknown
@@ -184,11 +184,14 @@ func call[R any](ctx context.Context, c *circulation, r route, op string, f func
 	return resp, nil
 }
 
-// replayKey is a terminal's replay entry in the state store.
-func replayKey(terminal string) string { return "sip2:replay:" + terminal }
+// replayKey is a terminal's replay entry in the state store. The "d"
+// marks entries holding a digest: entries written before, which held the
+// request itself, are never read and expire on their TTL.
+func replayKey(terminal string) string { return "sip2:replayd:" + terminal }
 
-// GetReplay returns a terminal's last state-changing SIP2 request and its
-// response (issue 6 point 2): NOT_FOUND when there is none.
+// GetReplay returns a terminal's last state-changing SIP2 request's digest
+// (in ReplayEntry.request) and its response (issue 6 point 2): NOT_FOUND
+// when there is none.
 func (c *circulation) GetReplay(ctx context.Context, req *illgwv1.GetReplayRequest) (*illgwv1.ReplayEntry, error) {
 	if _, ok := c.b.terminals[req.GetTerminal()]; !ok {
 		return nil, errorf(codes.Unauthenticated, "no terminal %q is configured", req.GetTerminal())
@@ -197,42 +200,42 @@ func (c *circulation) GetReplay(ctx context.Context, req *illgwv1.GetReplayReque
 	if err != nil {
 		return nil, storeError("replay entry", err)
 	}
-	request, response, ok := decodeReplay(b)
+	digest, response, ok := decodeReplay(b)
 	if !ok {
 		return nil, errorf(codes.DataLoss, "replay entry of %s is damaged", req.GetTerminal())
 	}
-	return &illgwv1.ReplayEntry{Terminal: req.GetTerminal(), Request: request, Response: response}, nil
+	return &illgwv1.ReplayEntry{Terminal: req.GetTerminal(), Request: digest, Response: response}, nil
 }
 
-// encodeReplay stores a replay entry as a 4-byte big-endian request length,
-// the request, then the response.
-func encodeReplay(request, response []byte) []byte {
-	b := make([]byte, 4, 4+len(request)+len(response))
-	binary.BigEndian.PutUint32(b, uint32(len(request)))
-	return append(append(b, request...), response...)
+// encodeReplay stores a replay entry as the request's digest
+// (sip2.ReplayDigestSize bytes) followed by the response.
+func encodeReplay(digest, response []byte) []byte {
+	b := make([]byte, 0, len(digest)+len(response))
+	return append(append(b, digest...), response...)
 }
 
 // decodeReplay reads what encodeReplay wrote; ok is false for anything
-// shorter than its length prefix says, or over the entry limits. It
-// allocates nothing: the halves share b.
-func decodeReplay(b []byte) (request, response []byte, ok bool) {
-	if len(b) < 4 || len(b) > 4+2*maxReplayBytes {
+// shorter than a digest or over the entry limit. It allocates nothing: the
+// halves share b.
+func decodeReplay(b []byte) (digest, response []byte, ok bool) {
+	if len(b) < sip2.ReplayDigestSize || len(b) > sip2.ReplayDigestSize+maxReplayBytes {
 		return nil, nil, false
 	}
-	n := binary.BigEndian.Uint32(b)
-	if n > maxReplayBytes || uint64(n) > uint64(len(b)-4) || len(b)-4-int(n) > maxReplayBytes {
-		return nil, nil, false
-	}
-	return b[4 : 4+n], b[4+n:], true
+	return b[:sip2.ReplayDigestSize], b[sip2.ReplayDigestSize:], true
 }
 
 // PutReplay replaces a terminal's replay entry; it expires after the
-// broker's ReplayTTL.
+// broker's ReplayTTL. ReplayEntry.request must be the request's digest
+// (sip2.ReplayEntry): anything of another length, such as the request
+// itself with its PIN, is refused so that it never reaches the store.
 func (c *circulation) PutReplay(ctx context.Context, req *illgwv1.ReplayEntry) (*illgwv1.PutReplayResponse, error) {
 	if _, ok := c.b.terminals[req.GetTerminal()]; !ok {
 		return nil, errorf(codes.Unauthenticated, "no terminal %q is configured", req.GetTerminal())
 	}
-	if len(req.GetRequest()) > maxReplayBytes || len(req.GetResponse()) > maxReplayBytes {
+	if len(req.GetRequest()) != sip2.ReplayDigestSize {
+		return nil, errorf(codes.InvalidArgument, "replay entry: request must be a %d-byte digest, not %d bytes", sip2.ReplayDigestSize, len(req.GetRequest()))
+	}
+	if len(req.GetResponse()) > maxReplayBytes {
 		return nil, errorf(codes.InvalidArgument, "replay entry over %d bytes", maxReplayBytes)
 	}
 	b := encodeReplay(req.GetRequest(), req.GetResponse())

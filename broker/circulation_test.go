@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -218,9 +219,12 @@ func TestCirculationReplayEntries(t *testing.T) {
 	wantCode(t, err, codes.NotFound, "replay")
 	_, err = f.circ.PutReplay(ctxT(t), &illgwv1.ReplayEntry{Terminal: "intruder", Request: []byte("x")})
 	wantCode(t, err, codes.Unauthenticated, "intruder")
-	_, err = f.circ.PutReplay(ctxT(t), &illgwv1.ReplayEntry{Terminal: "kiosk1", Request: make([]byte, maxReplayBytes+1)})
+	_, err = f.circ.PutReplay(ctxT(t), &illgwv1.ReplayEntry{Terminal: "kiosk1", Request: make([]byte, sip2.ReplayDigestSize), Response: make([]byte, maxReplayBytes+1)})
 	wantCode(t, err, codes.InvalidArgument, "replay entry")
-	req, resp := []byte("11YN20260101    120000...AY1AZF00F"), []byte("121NNY20260101    120000AY1AZE00E")
+	// A request's wire bytes (with its PIN) are not a digest: refused.
+	_, err = f.circ.PutReplay(ctxT(t), &illgwv1.ReplayEntry{Terminal: "kiosk1", Request: []byte("11YN20260101    120000AAN0001|AD1234|AY1AZF00F")})
+	wantCode(t, err, codes.InvalidArgument, "digest")
+	req, resp := bytes.Repeat([]byte{0xa5}, sip2.ReplayDigestSize), []byte("121NNY20260101    120000AY1AZE00E")
 	if _, err := f.circ.PutReplay(ctxT(t), &illgwv1.ReplayEntry{Terminal: "kiosk1", Request: req, Response: resp}); err != nil {
 		t.Fatal(err)
 	}
@@ -236,33 +240,32 @@ func TestCirculationReplayEntries(t *testing.T) {
 // sliced out of range.
 func TestDecodeReplayHostile(t *testing.T) {
 	for name, b := range map[string][]byte{
-		"empty":           nil,
-		"short prefix":    {0, 0, 1},
-		"length too long": {0, 0, 0, 9, 'a'},
-		"length huge":     {0xff, 0xff, 0xff, 0xff, 'a'},
-		"response huge":   append([]byte{0, 0, 0, 0}, make([]byte, maxReplayBytes+1)...),
+		"empty":         nil,
+		"short digest":  make([]byte, sip2.ReplayDigestSize-1),
+		"response huge": make([]byte, sip2.ReplayDigestSize+maxReplayBytes+1),
 	} {
 		if _, _, ok := decodeReplay(b); ok {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	req, resp, ok := decodeReplay(encodeReplay([]byte("abc"), []byte("de")))
-	if !ok || string(req) != "abc" || string(resp) != "de" {
-		t.Errorf("round trip: %q %q %v", req, resp, ok)
+	digest := bytes.Repeat([]byte{7}, sip2.ReplayDigestSize)
+	d, resp, ok := decodeReplay(encodeReplay(digest, []byte("de")))
+	if !ok || string(d) != string(digest) || string(resp) != "de" {
+		t.Errorf("round trip: %q %q %v", d, resp, ok)
 	}
 }
 
 func FuzzDecodeReplay(f *testing.F) {
-	f.Add(encodeReplay([]byte("11YN20260101    120000AY1AZF00F"), []byte("121NNY")))
+	f.Add(encodeReplay(bytes.Repeat([]byte{1}, sip2.ReplayDigestSize), []byte("121NNY")))
 	f.Add([]byte{0, 0, 0, 9, 'a'})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		req, resp, ok := decodeReplay(b)
+		d, resp, ok := decodeReplay(b)
 		if !ok {
 			return
 		}
-		again, resp2, ok := decodeReplay(encodeReplay(req, resp))
-		if !ok || string(again) != string(req) || string(resp2) != string(resp) {
+		again, resp2, ok := decodeReplay(encodeReplay(d, resp))
+		if !ok || string(again) != string(d) || string(resp2) != string(resp) {
 			t.Fatalf("re-encoding %q changed it", b)
 		}
 	})

@@ -3,6 +3,7 @@ package sip2
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -30,6 +32,7 @@ type conn struct {
 	login   string // login user id once logged in
 	account string // account counted in Server.perAcct; guarded by s.mu
 	last    []byte // last response sent, without terminator, for 97
+	rkey    []byte // HMAC key of replay digests, from the login (replayKey)
 	refused int    // refused logins
 }
 
@@ -174,10 +177,14 @@ func (c *conn) handle(raw []byte) bool {
 		c.log.Warn("sip2: terminal sent a message the ACS does not take", "code", code, "login", c.login)
 		return c.writeResend(p.Checked)
 	}
+	if replay {
+		c.dropSecrets(resp)
+	}
 	b := c.codec.Encode(resp, p.Seq)
 	if replay {
 		ctx, cancel := context.WithTimeout(c.s.ctx, 5*time.Second)
-		if err := c.s.replay.Put(ctx, c.login, raw, b); err != nil {
+		e := ReplayEntry{Digest: replayDigest(c.rkey, raw), Response: b}
+		if err := c.s.replay.Put(ctx, c.login, e); err != nil {
 			c.log.Warn("sip2: replay store write failed", "login", c.login, "err", err)
 		}
 		cancel()
@@ -191,12 +198,42 @@ func (c *conn) handle(raw []byte) bool {
 func (c *conn) replayed(raw []byte) ([]byte, bool) {
 	ctx, cancel := context.WithTimeout(c.s.ctx, 5*time.Second)
 	defer cancel()
-	req, resp, ok, err := c.s.replay.Get(ctx, c.login)
+	e, ok, err := c.s.replay.Get(ctx, c.login)
 	if err != nil {
 		c.log.Warn("sip2: replay store read failed; running the request", "login", c.login, "err", err)
 		return nil, false
 	}
-	return resp, ok && bytes.Equal(req, raw)
+	return e.Response, ok && hmac.Equal(e.Digest, replayDigest(c.rkey, raw))
+}
+
+// dropSecrets removes from a response to be stored for replay any AD, AC or
+// CO field a backend passed through among the unknown fields (SIP2 2.00
+// defines none in a response), so that neither the kiosk nor the store gets
+// a PIN or password back.
+func (c *conn) dropSecrets(m Message) {
+	v := reflect.ValueOf(m)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	f := v.Elem().FieldByName("Extra")
+	if !f.IsValid() || !f.CanSet() {
+		return
+	}
+	extra, ok := f.Interface().([]Field)
+	if !ok {
+		return
+	}
+	kept := extra[:0:0]
+	for _, x := range extra {
+		if IsSecret(x.ID) {
+			c.log.Warn("sip2: secret field dropped from a response", "code", m.Code(), "field", x.ID)
+			continue
+		}
+		kept = append(kept, x)
+	}
+	if len(kept) < len(extra) {
+		f.Set(reflect.ValueOf(kept))
+	}
 }
 
 // doLogin answers a Login (93), SIP2 §"Login".
@@ -236,6 +273,7 @@ func (c *conn) doLogin(p Packet) bool {
 		return c.refused < orInt(c.s.MaxLoginAttempts, 3)
 	}
 	c.sess, c.login = sess, req.LoginUserID
+	c.rkey = replayKey(c.s.ReplayKey, req.LoginUserID, req.LoginPassword)
 	c.log = c.log.With("login", c.login)
 	c.log.Info("sip2: terminal logged in", "location", req.LocationCode)
 	if !c.respond(p, &LoginResponse{OK: true}) {
@@ -252,7 +290,7 @@ func (c *conn) close0() {
 	if err := c.sess.Logout(); err != nil {
 		c.log.Warn("sip2: logout failed", "err", err)
 	}
-	c.sess, c.login = nil, ""
+	c.sess, c.login, c.rkey = nil, "", nil
 	c.s.dropAccount(c)
 	c.codec.Charset = c.s.Charset
 }

@@ -79,6 +79,11 @@ type Server struct {
 	// ReplayStore remembers each terminal's last state-changing request.
 	// Nil means a MemoryReplayStore private to this Server.
 	ReplayStore ReplayStore
+	// ReplayKey is a secret mixed into the HMAC key of replay digests
+	// (with each terminal's login and password; see ReplayEntry). Every
+	// gateway instance sharing a ReplayStore must use the same one. Nil
+	// keys the digests by the terminals' passwords alone.
+	ReplayKey []byte
 	// Logger receives connection, login and error events. Nil means
 	// slog.Default(). Passwords and PINs are never logged; raw messages are
 	// logged at Debug level with AC, AD and CO masked.

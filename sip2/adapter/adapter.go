@@ -92,26 +92,28 @@ func Error(err error) *sip2.Error {
 
 // ReplayStore is a sip2.ReplayStore kept by the broker in its state store
 // (Circulation GetReplay/PutReplay), so a kiosk's retry is recognised after
-// a reconnect and on another gateway instance. Client is required.
+// a reconnect and on another gateway instance. Only the request's keyed
+// digest travels and is stored, in ReplayEntry.request; never the request,
+// which may hold a PIN. Client is required.
 type ReplayStore struct {
 	Client illgwv1.CirculationClient
 }
 
 // Get implements sip2.ReplayStore.
-func (s *ReplayStore) Get(ctx context.Context, terminal string) ([]byte, []byte, bool, error) {
+func (s *ReplayStore) Get(ctx context.Context, terminal string) (sip2.ReplayEntry, bool, error) {
 	e, err := s.Client.GetReplay(withProtocol(ctx), &illgwv1.GetReplayRequest{Terminal: terminal})
 	if status.Code(err) == codes.NotFound {
-		return nil, nil, false, nil
+		return sip2.ReplayEntry{}, false, nil
 	}
 	if err != nil {
-		return nil, nil, false, err
+		return sip2.ReplayEntry{}, false, err
 	}
-	return e.GetRequest(), e.GetResponse(), true, nil
+	return sip2.ReplayEntry{Digest: e.GetRequest(), Response: e.GetResponse()}, true, nil
 }
 
 // Put implements sip2.ReplayStore.
-func (s *ReplayStore) Put(ctx context.Context, terminal string, request, response []byte) error {
-	_, err := s.Client.PutReplay(withProtocol(ctx), &illgwv1.ReplayEntry{Terminal: terminal, Request: request, Response: response})
+func (s *ReplayStore) Put(ctx context.Context, terminal string, e sip2.ReplayEntry) error {
+	_, err := s.Client.PutReplay(withProtocol(ctx), &illgwv1.ReplayEntry{Terminal: terminal, Request: e.Digest, Response: e.Response})
 	return err
 }
 
