@@ -123,10 +123,13 @@ type Engine struct {
 
 	load loadCache
 
-	mu      sync.Mutex
-	closed  bool
-	done    chan struct{}
-	running sync.WaitGroup // calls and handlers in flight
+	mu     sync.Mutex
+	closed bool
+	done   chan struct{}
+	// watchesDone ends every Watch (EndWatches).
+	watchesDone chan struct{}
+	watchesOnce sync.Once
+	running     sync.WaitGroup // calls and handlers in flight
 }
 
 // New returns an Engine for the options.
@@ -169,7 +172,7 @@ func New(o Options) (*Engine, error) {
 		o.Now = time.Now
 	}
 	e := &Engine{o: o, store: o.Store, members: map[string]Member{}, policy: ill.Policy{Timeouts: o.Timeouts},
-		log: o.Logger, now: o.Now, done: make(chan struct{})}
+		log: o.Logger, now: o.Now, done: make(chan struct{}), watchesDone: make(chan struct{})}
 	for _, m := range o.Members {
 		if m.InstitutionalPatron == "" {
 			m.InstitutionalPatron = "ILL-" + m.Code
@@ -196,6 +199,13 @@ func (e *Engine) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// EndWatches ends every Watch with ErrClosed, now and from now on, while
+// the engine goes on: a gateway that is shutting down calls it first, so
+// that open watch streams do not hold up the end of in-flight requests.
+func (e *Engine) EndWatches() {
+	e.watchesOnce.Do(func() { close(e.watchesDone) })
 }
 
 // begin registers an operation in flight, or fails once the engine is

@@ -146,6 +146,8 @@ func (e *Engine) Watch(ctx context.Context, from Cursor, send func(Event, Cursor
 			return ctx.Err()
 		case <-e.done:
 			return ErrClosed
+		case <-e.watchesDone:
+			return ErrClosed
 		case <-time.After(e.o.WatchPoll):
 		}
 	}

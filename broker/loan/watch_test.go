@@ -70,3 +70,25 @@ func TestWatch(t *testing.T) {
 		}
 	}
 }
+
+// TestEndWatches: a watch ends with ErrClosed when the gateway begins to
+// shut down, and the engine still takes actions.
+func TestEndWatches(t *testing.T) {
+	c := newConsortium(t)
+	e := c.engine(t, openEmbedded(t, ""), nil)
+	done := make(chan error, 1)
+	go func() { done <- e.Watch(context.Background(), nil, func(Event, Cursor) error { return nil }) }()
+	time.Sleep(50 * time.Millisecond)
+	e.EndWatches()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("watch ended with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch did not end")
+	}
+	if _, err := e.Create(context.Background(), CreateRequest{Requester: "NORTH", Patron: "N0001", Bib: Bib{ISBN: c.title("9", "SOUTH")}, Actor: operator}); err != nil {
+		t.Fatalf("create after EndWatches: %v", err)
+	}
+}

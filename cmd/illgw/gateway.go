@@ -334,6 +334,7 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 func (g *gateway) shutdown(ctx context.Context) error {
 	g.stopping.Store(true)
 	g.health.Shutdown()
+	endLoanWatches(g.loans)
 	// The front ends first: their in-flight requests need the broker.
 	g.stopCatalog(ctx)
 	// SIP2 first: its in-flight requests need the broker to finish.

@@ -33,6 +33,15 @@ func startLoans(b *broker.Broker, log *slog.Logger) *loan.Engine {
 	return e
 }
 
+// endLoanWatches ends the open Loans.Watch streams at the start of a
+// shutdown, so that they do not hold the gRPC server's graceful stop until
+// its deadline; loan actions still go on until stopLoans.
+func endLoanWatches(e *loan.Engine) {
+	if e != nil {
+		e.EndWatches()
+	}
+}
+
 // stopLoans stops the timer loop and waits (until ctx ends) for the NCIP
 // calls in flight to be made and recorded, so that none is left half done.
 func stopLoans(ctx context.Context, e *loan.Engine, log *slog.Logger) {
