@@ -58,8 +58,8 @@ func defaultDatabase(cfg *config.Config) string {
 }
 
 // mountSRU answers SRU at /sru/{database} on the HTTP listener.
-func (g *gateway) mountSRU(cc grpc.ClientConnInterface) {
-	g.mux.Handle("/sru/", sruServer(g.cfg, cc, g, "/sru/"))
+func (g *gateway) mountSRU() {
+	g.mux.Handle("/sru/", g.current(func(s *snapshot) http.Handler { return s.sru }))
 }
 
 // serveZ3950 serves Z39.50 on ln (listen.z3950) with the catalogue

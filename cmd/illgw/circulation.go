@@ -182,6 +182,12 @@ type startOptions struct {
 	// loopback only).
 	brokerAddr string
 	brokerTLS  *tls.Config
+	// waitFor are further conditions /healthz requires (the demo's
+	// simulated members), set before any listener serves.
+	waitFor []func() error
+	// configPath is the file SIGHUP reads again; empty (the demo) means
+	// SIGHUP re-reads only the TLS certificates of the running config.
+	configPath string
 }
 
 // dialBroker connects the front ends to a remote broker.
@@ -227,9 +233,9 @@ func brokerClientTLS(ca, cert, key string) (*tls.Config, error) {
 	return tc, nil
 }
 
-func newLoopback(b *broker.Broker, opts ...grpc.ServerOption) (*loopback, error) {
+func newLoopback(register func(grpc.ServiceRegistrar), opts ...grpc.ServerOption) (*loopback, error) {
 	l := &loopback{srv: grpc.NewServer(opts...), ln: bufconn.Listen(1 << 20)}
-	b.Register(l.srv)
+	register(l.srv)
 	cc, err := grpc.NewClient("passthrough:///illgw-loopback",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return l.ln.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -245,7 +251,7 @@ func newLoopback(b *broker.Broker, opts ...grpc.ServerOption) (*loopback, error)
 // limits of the sip2: section and the replay store in the broker's state
 // store. tc is the TLS configuration of tls.sip2 (TLS 1.2+), nil when that
 // listener is off; the caller wraps its listener with it.
-func sip2Server(cfg *config.Config, cc grpc.ClientConnInterface, log *slog.Logger) (srv *sip2.Server, tc *tls.Config, err error) {
+func sip2Server(cfg *config.Config, cc grpc.ClientConnInterface, log *slog.Logger, certs *certSet) (srv *sip2.Server, tc *tls.Config, err error) {
 	client := illgwv1.NewCirculationClient(cc)
 	s := cfg.SIP2
 	srv = &sip2.Server{
@@ -260,7 +266,7 @@ func sip2Server(cfg *config.Config, cc grpc.ClientConnInterface, log *slog.Logge
 		Logger:          log,
 	}
 	if t := cfg.TLS.SIP2; t.Listen != "" {
-		if tc, err = serverTLS(t); err != nil {
+		if tc, err = serverTLS("tls.sip2", t, certs); err != nil {
 			return nil, nil, fmt.Errorf("tls.sip2: %w", err)
 		}
 	}
@@ -278,15 +284,5 @@ func (g *gateway) stopCirculation(ctx context.Context) {
 	}
 	if g.loop != nil {
 		g.loop.stop()
-	}
-}
-
-// closeMembers closes the registry and directories once nothing calls them.
-func (g *gateway) closeMembers() {
-	if g.registry != nil {
-		g.registry.Close()
-	}
-	for _, d := range g.dirs {
-		d.Close()
 	}
 }

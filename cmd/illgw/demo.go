@@ -70,8 +70,11 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		log.Error("illgw demo: cannot start the simulated members", "err", err)
 		return 1
 	}
-	defer members.Close()
-	return runGateway(cfg, log, func(g *gateway) { printDemo(stdout, g, members, *statePath == "") })
+	defer closeMembers(members, log)
+	// The members' readiness is a /healthz condition from the start
+	// (DESIGN.md: "every simulated member is up").
+	so := startOptions{waitFor: []func() error{members.Ready}}
+	return runGateway(cfg, log, func(g *gateway) { printDemo(stdout, g, members, *statePath == "") }, so)
 }
 
 // startMembers starts the simulated member libraries on free loopback
@@ -121,7 +124,7 @@ func printDemo(w io.Writer, g *gateway, members *sim.Consortium, temporary bool)
 		fmt.Fprintf(tw, "  gRPC\t%s\tbroker API, gRPC health, reflection\n", a)
 	}
 	if a := g.addrs["http"]; a != "" {
-		fmt.Fprintf(tw, "  HTTP\thttp://%s\t/healthz /readyz /metrics\n", a)
+		fmt.Fprintf(tw, "  HTTP\thttp://%s\t/ncip /sru/{db} /healthz /readyz /metrics\n", a)
 	}
 	if a := g.addrs["sip2"]; a != "" {
 		fmt.Fprintf(tw, "  SIP2\t%s\tkiosk1/kiosk1pass at NORTH\n", a)
@@ -160,4 +163,17 @@ func printDemo(w io.Writer, g *gateway, members *sim.Consortium, temporary bool)
 		fmt.Fprintf(w, "  yaz-client tcp:%s/NORTH   then: find @attr 1=4 computer   (needs Debian package yaz)\n", n.Z3950Addr)
 	}
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
+}
+
+// closeMembers stops the simulated members, waiting at most a few seconds
+// so that a member connection stuck on a loaded machine cannot hold the
+// process past its shutdown budget.
+func closeMembers(c *sim.Consortium, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() { c.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		log.Warn("illgw demo: simulated members still closing; exiting anyway")
+	}
 }

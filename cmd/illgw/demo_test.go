@@ -29,7 +29,7 @@ func TestDemoEndpoints(t *testing.T) {
 		t.Errorf("/readyz = %d %q", code, body)
 	}
 	out := d.stdout.String()
-	for _, want := range []string{d.grpcAddr, "http://" + d.httpAddr, "illctl", "NORTH, SOUTH, EAST", "kiosk1"} {
+	for _, want := range []string{d.grpcAddr, "http://" + d.httpAddr, "illctl", "NORTH, SOUTH, EAST", "kiosk1", "/ncip /sru/{db} /healthz"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo banner lacks %q:\n%s", want, out)
 		}

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/illgw/illgw/config"
 )
@@ -145,6 +146,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		}
 		so.brokerTLS = tc
 	}
+	so.configPath = *path
 	return runGateway(cfg, newLogger(cfg.Log, stderr), nil, so)
 }
 
@@ -200,21 +202,77 @@ func runGateway(cfg *config.Config, log *slog.Logger, started func(*gateway), op
 	if started != nil {
 		started(g)
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var so startOptions
+	if len(opts) > 0 {
+		so = opts[0]
+	}
 	status := 0
-	select {
-	case <-ctx.Done():
-		log.Info("illgw: stopping: finishing in-flight requests", "budget", shutdownBudget)
-	case err := <-g.errc:
-		log.Error("illgw: stopping after a listener failed", "err", err)
-		status = 1
+wait:
+	for {
+		select {
+		case <-hup:
+			reloadFile(g, so.configPath, log)
+		case <-ctx.Done():
+			log.Info("illgw: stopping: finishing in-flight requests", "budget", shutdownBudget)
+			break wait
+		case err := <-g.errc:
+			log.Error("illgw: stopping after a listener failed", "err", err)
+			status = 1
+			break wait
+		}
 	}
 	stop() // a second signal now kills the process the default way
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
-	defer cancel()
-	if err := g.shutdown(sctx); err != nil {
-		log.Error("illgw: closing the state store", "err", err)
+	if !shutdownWithin(g, log, shutdownBudget, shutdownGrace) {
 		status = 1
 	}
 	log.Info("illgw: stopped")
 	return status
+}
+
+// shutdownGrace is how long past the shutdown budget the last steps
+// (closing member clients and the store) may take before the process
+// gives up waiting on them and exits anyway: a stuck disk or call must
+// not keep a SIGTERM from ending the process.
+const shutdownGrace = 800 * time.Millisecond
+
+// shutdownWithin runs g.shutdown under budget and returns false when it
+// failed or was still running budget+grace later.
+func shutdownWithin(g *gateway, log *slog.Logger, budget, grace time.Duration) bool {
+	sctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- g.shutdown(sctx) }()
+	t := time.NewTimer(budget + grace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			log.Error("illgw: closing the state store", "err", err)
+			return false
+		}
+		return true
+	case <-t.C:
+		log.Error("illgw: shutdown still blocked past its budget; exiting without waiting further", "budget", budget+grace)
+		return false
+	}
+}
+
+// reloadFile is the SIGHUP handler: it reads and validates path and
+// applies it; a file that does not load is refused, with the reason
+// logged, and the running configuration stays.
+func reloadFile(g *gateway, path string, log *slog.Logger) {
+	cfg := g.cur.Load().cfg
+	if path != "" {
+		var err error
+		if cfg, err = config.Load(path); err != nil {
+			log.Error("reload: configuration refused; the running one stays", "file", path, "err", err)
+			return
+		}
+	}
+	if err := g.reload(cfg); err != nil {
+		log.Error("reload: configuration refused; the running one stays", "file", path, "err", err)
+	}
 }

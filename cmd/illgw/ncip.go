@@ -18,8 +18,10 @@ import (
 // mountNCIP serves NCIP at /ncip on the HTTP and HTTPS listeners (issue 7
 // point 5): the ncip Server with the adapter over the broker connection cc,
 // authenticating partners and members' ILSes from the config file.
-func (g *gateway) mountNCIP(cc grpc.ClientConnInterface) {
-	g.mux.Handle("/ncip", bodyDeadline{h: ncipServer(g.cfg, cc, g.log), d: ncipBodyTimeout})
+// The handler is the current snapshot's, so a reload changes partners and
+// secrets for the next request.
+func (g *gateway) mountNCIP() {
+	g.mux.Handle("/ncip", g.current(func(s *snapshot) http.Handler { return s.ncip }))
 }
 
 // ncipBodyTimeout bounds how long a partner may take to send one NCIP
