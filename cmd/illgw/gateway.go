@@ -25,9 +25,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/illgw/illgw/broker"
-	"github.com/illgw/illgw/broker/loan"
 	"github.com/illgw/illgw/broker/member"
-	"github.com/illgw/illgw/broker/patron"
 	"github.com/illgw/illgw/broker/state"
 	"github.com/illgw/illgw/config"
 	"github.com/illgw/illgw/sip2"
@@ -57,12 +55,18 @@ type gateway struct {
 	// Circulation (issue 6): the member registry and patron directories the
 	// broker calls out through, the in-process gRPC path the adapters use,
 	// and the SIP2 servers (plain and TLS).
-	registry *member.Registry
-	loans    *loan.Engine // the loan engine's timers (loans.go)
-	dirs     map[string]*patron.LDAP
-	loop     *loopback
-	sip2     []*sip2.Server
-	z3950    *z3950.Server // the catalogue front end (issue 5)
+	//
+	// cur is the reloadable part (reload.go): registry, directories,
+	// broker, loan engine and HTTP handlers built from one config file;
+	// SIGHUP swaps it whole.
+	cur           atomic.Pointer[snapshot]
+	reloadMu      sync.Mutex
+	retiring      sync.WaitGroup // replaced snapshots waiting to close
+	certs         certSet        // TLS certificates, re-read on reload
+	memberMetrics *member.Metrics
+	loop          *loopback
+	sip2          []*sip2.Server
+	z3950         *z3950.Server // the catalogue front end (issue 5)
 
 	// waitFor are further conditions /healthz requires, each returning nil
 	// once its part is up: the simulated members of the demo register here
@@ -107,15 +111,17 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 			if g.loop != nil {
 				g.loop.stop()
 			}
-			stopLoans(context.Background(), g.loans, log)
-			g.closeMembers()
+			if s := g.cur.Load(); s != nil {
+				s.close(context.Background(), g)
+			}
 			if g.store != nil {
 				g.store.Close()
 			}
 		}
 	}()
 
-	grpcCreds, err := grpcTLS(cfg)
+	g.waitFor = so.waitFor
+	grpcCreds, err := grpcTLS(cfg, &g.certs)
 	if err != nil {
 		return nil, err
 	}
@@ -127,22 +133,15 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 	if err != nil {
 		return nil, fmt.Errorf("state store (%s): %w", cfg.State.Driver, err)
 	}
-	mm, err := member.NewMetrics(g.metrics.reg)
-	if err != nil {
+	if g.memberMetrics, err = member.NewMetrics(g.metrics.reg); err != nil {
 		return nil, fmt.Errorf("member metrics: %w", err)
 	}
-	if g.registry, err = member.New(registryOptions(cfg, g.store, log, mm)); err != nil {
-		return nil, fmt.Errorf("members: %w", err)
-	}
-	if g.dirs, err = directories(cfg, g.store, log); err != nil {
+	snap, err := g.build(cfg)
+	if err != nil {
 		return nil, err
 	}
-	bo := brokerOptions(cfg, g.store, log)
-	circulationOptions(&bo, cfg, g.registry, g.dirs)
-	bo.Search = searchOptions(cfg)
-	bo.Loans = loanOptions(cfg)
-	b := broker.New(bo)
-	g.loans = startLoans(b, log)
+	g.cur.Store(snap)
+	register := g.registerCurrent(snap.descs)
 
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(g.metrics.unary, logUnary(log)),
@@ -155,7 +154,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 	if so.brokerAddr != "" {
 		g.loop, err = dialBroker(so)
 	} else {
-		g.loop, err = newLoopback(b, opts...)
+		g.loop, err = newLoopback(register, opts...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("broker connection of the front ends: %w", err)
@@ -164,7 +163,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 		opts = append(opts, grpc.Creds(grpcCreds))
 	}
 	g.grpc = grpc.NewServer(opts...)
-	b.Register(g.grpc)
+	register(g.grpc)
 	g.health = health.NewServer()
 	g.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(g.grpc, g.health)
@@ -173,8 +172,9 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 	g.mux.HandleFunc("GET /healthz", g.healthz)
 	g.mux.HandleFunc("GET /readyz", g.readyz)
 	g.mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
-	g.mountNCIP(g.loop.cc)
-	g.mountSRU(g.loop.cc)
+	g.frontEnds(snap)
+	g.mountNCIP()
+	g.mountSRU()
 
 	bind := func(name, addr string) (net.Listener, error) {
 		ln, err := net.Listen("tcp", addr)
@@ -197,7 +197,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 		}
 	}
 	if t := cfg.TLS.HTTP; t.Listen != "" {
-		tc, err := serverTLS(t)
+		tc, err := serverTLS("tls.http", t, &g.certs)
 		if err != nil {
 			return nil, fmt.Errorf("tls.http: %w", err)
 		}
@@ -207,7 +207,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...st
 		}
 		httpsLn = tls.NewListener(ln, tc)
 	}
-	sipSrv, sipTLS, err := sip2Server(cfg, g.loop.cc, log)
+	sipSrv, sipTLS, err := sip2Server(cfg, g.loop.cc, log, &g.certs)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +334,7 @@ func (g *gateway) readyz(w http.ResponseWriter, r *http.Request) {
 func (g *gateway) shutdown(ctx context.Context) error {
 	g.stopping.Store(true)
 	g.health.Shutdown()
-	endLoanWatches(g.loans)
+	endLoanWatches(g.cur.Load().loans)
 	// The front ends first: their in-flight requests need the broker.
 	g.stopCatalog(ctx)
 	// SIP2 first: its in-flight requests need the broker to finish.
@@ -361,14 +361,14 @@ func (g *gateway) shutdown(ctx context.Context) error {
 	})
 	wg.Wait()
 	g.wg.Wait()
-	stopLoans(ctx, g.loans, g.log)
-	g.closeMembers()
+	g.retiring.Wait()
+	g.cur.Load().close(ctx, g)
 	return g.store.Close()
 }
 
 // grpcTLS returns the gRPC server's credentials from tls.grpc, or nil when
 // no certificate is configured.
-func grpcTLS(cfg *config.Config) (credentials.TransportCredentials, error) {
+func grpcTLS(cfg *config.Config, certs *certSet) (credentials.TransportCredentials, error) {
 	t := cfg.TLS.GRPC
 	if t.Cert == "" && t.Key == "" {
 		if t.ClientCA != "" {
@@ -376,7 +376,7 @@ func grpcTLS(cfg *config.Config) (credentials.TransportCredentials, error) {
 		}
 		return nil, nil
 	}
-	tc, err := serverTLS(t)
+	tc, err := serverTLS("tls.grpc", t, certs)
 	if err != nil {
 		return nil, fmt.Errorf("tls.grpc: %w", err)
 	}
@@ -384,13 +384,14 @@ func grpcTLS(cfg *config.Config) (credentials.TransportCredentials, error) {
 }
 
 // serverTLS builds a TLS 1.2+ server configuration; with a client CA,
-// clients must present a certificate it signed.
-func serverTLS(t config.TLSListener) (*tls.Config, error) {
+// clients must present a certificate it signed. The certificate is served
+// through certs, so a reload replaces it for new handshakes.
+func serverTLS(name string, t config.TLSListener, certs *certSet) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
 	if err != nil {
 		return nil, fmt.Errorf("loading certificate: %w", err)
 	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	tc := &tls.Config{GetCertificate: certs.add(name, cert).get, MinVersion: tls.VersionTLS12}
 	if t.ClientCA != "" {
 		pem, err := os.ReadFile(t.ClientCA)
 		if err != nil {
