@@ -56,10 +56,13 @@ type Client struct {
 	// NoErrorDetection turns AY/AZ off, for ACSes that cannot do it.
 	NoErrorDetection bool
 
-	// MaxConns caps simultaneous connections; callers beyond it wait. 0
-	// means 4.
+	// MaxConns caps simultaneous connections, idle ones included; callers
+	// beyond it wait for a connection to come back. 0 means 4.
 	MaxConns int
-	// MaxIdle is how many idle connections are kept. 0 means 2.
+	// MaxIdle is how many idle connections are kept logged in for the next
+	// calls. 0 means MaxConns, and it is never more than MaxConns. A pool
+	// that kept fewer would close connections a moment before the next
+	// burst of calls dials and logs in again (a bcrypt check at many ACSes).
 	MaxIdle int
 	// IdleTimeout: an idle connection older than this is closed, not
 	// reused. 0 means 5 minutes, under common ACS idle timeouts.
@@ -191,11 +194,20 @@ func (c *Client) put(cc *clientConn) {
 	cc.used = time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || len(c.idle) >= orInt(c.MaxIdle, 2) {
+	if c.closed || len(c.idle) >= c.maxIdle() {
 		cc.nc.Close()
 		return
 	}
 	c.idle = append(c.idle, cc)
+}
+
+// maxIdle is MaxIdle with its default, capped at MaxConns.
+func (c *Client) maxIdle() int {
+	conns := orInt(c.MaxConns, 4)
+	if c.MaxIdle <= 0 || c.MaxIdle > conns {
+		return conns
+	}
+	return c.MaxIdle
 }
 
 // dial connects, shakes hands and logs in.
