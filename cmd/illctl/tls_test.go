@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,12 @@ func TestClientCertificateFlags(t *testing.T) {
 	code, out, errs := illctl("-addr", grpcAddr, "-cert", cliCert, "-key", cliKey, "-ca", caFile, "loans", "create", "-requester", "NORTH", "-patron", "N0001", "-title", "t")
 	if code != 0 || !strings.Contains(out, "operator:alice") {
 		t.Errorf("with a client certificate: %d\n%s%s", code, out, errs)
+	}
+	// Monitoring runs illctl health over the same TLS: every member's
+	// breaker and the store's health, exit 0 while all is up.
+	code, out, errs = illctl("-addr", grpcAddr, "-cert", cliCert, "-key", cliKey, "-ca", caFile, "health")
+	if code != 0 || !strings.Contains(out, "state store (embedded): ok") || !regexp.MustCompile(`NORTH\s+ncip\s+closed`).MatchString(out) {
+		t.Errorf("health with a client certificate: %d\n%s%s", code, out, errs)
 	}
 	if code, _, errs := illctl("-addr", grpcAddr, "-ca", caFile, "-timeout", "3s", "members"); code != 1 || !strings.Contains(errs, "Unavailable") {
 		t.Errorf("without a client certificate: %d %s", code, errs)

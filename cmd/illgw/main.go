@@ -225,7 +225,7 @@ wait:
 		}
 	}
 	stop() // a second signal now kills the process the default way
-	if !shutdownWithin(g, log, shutdownBudget, shutdownGrace) {
+	if !shutdownWithin(g.shutdown, log, shutdownBudget, shutdownGrace) {
 		status = 1
 	}
 	log.Info("illgw: stopped")
@@ -238,13 +238,13 @@ wait:
 // not keep a SIGTERM from ending the process.
 const shutdownGrace = 800 * time.Millisecond
 
-// shutdownWithin runs g.shutdown under budget and returns false when it
-// failed or was still running budget+grace later.
-func shutdownWithin(g *gateway, log *slog.Logger, budget, grace time.Duration) bool {
+// shutdownWithin runs shutdown (the gateway's) under budget and returns
+// false when it failed or was still running budget+grace later.
+func shutdownWithin(shutdown func(context.Context) error, log *slog.Logger, budget, grace time.Duration) bool {
 	sctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- g.shutdown(sctx) }()
+	go func() { done <- shutdown(sctx) }()
 	t := time.NewTimer(budget + grace)
 	defer t.Stop()
 	select {

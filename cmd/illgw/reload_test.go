@@ -210,3 +210,24 @@ func TestHealthzFollowsSimulatedMembers(t *testing.T) {
 
 func simDown() sim.Faults { return sim.Faults{Down: sim.Refused} }
 func simUp() sim.Faults   { return sim.Faults{} }
+
+// TestShutdownWithinBoundsAStuckStep: a shutdown step that ignores its
+// deadline (a disk or a member that never answers) does not hold the
+// process past the budget plus the grace.
+func TestShutdownWithinBoundsAStuckStep(t *testing.T) {
+	logs := &syncBuffer{}
+	log := newLogger(config.Log{}, logs)
+	block := make(chan struct{})
+	defer close(block)
+	start := time.Now()
+	ok := shutdownWithin(func(ctx context.Context) error { <-block; return nil }, log, 200*time.Millisecond, 100*time.Millisecond)
+	if took := time.Since(start); ok || took > 2*time.Second {
+		t.Errorf("stuck shutdown: ok %v after %v", ok, took)
+	}
+	if !strings.Contains(logs.String(), "still blocked") {
+		t.Errorf("no log of the stuck shutdown: %s", logs)
+	}
+	if !shutdownWithin(func(ctx context.Context) error { return nil }, log, time.Second, time.Second) {
+		t.Error("a clean shutdown reported as failed")
+	}
+}
