@@ -2,12 +2,12 @@ package broker
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/illgw/illgw/broker/ill"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
 	"github.com/illgw/illgw/sip2"
 )
@@ -205,15 +205,12 @@ func (c *circulation) PatronInformation(ctx context.Context, req *illgwv1.Patron
 	return out, nil
 }
 
-// consultLoans is the hook where a kiosk operation on an interlibrary-loan
-// item (barcode prefix "ILL", DESIGN.md "The broker") will consult the
-// Loans service and record the loan's transition. Until issue 8 brings that
-// lifecycle to circulation, every item, ILL or not, goes to the member's
-// ILS, which knows temporary items from AcceptItem; consultLoans only
-// notes the loan's short id on the item for the terminal's logs.
+// consultLoans records an interlibrary-loan item's short id on an item an
+// operation that needs no loan step answers about (circulation_ill.go has
+// the kiosk steps that do).
 func consultLoans(itemID string, item *illgwv1.Item) {
-	if id, ok := strings.CutPrefix(itemID, "ILL"); ok && id != "" && item != nil {
-		item.LoanId = id
+	if id, ok := ill.LoanIDFromBarcode(itemID); ok {
+		noteLoan(id, item)
 	}
 }
 
@@ -230,6 +227,10 @@ func (c *circulation) Checkout(ctx context.Context, req *illgwv1.CheckoutRequest
 	if err != nil {
 		return nil, err
 	}
+	lr, err := c.checkoutGate(ctx, r, req.GetPatronId(), req.GetItemId())
+	if err != nil {
+		return nil, err
+	}
 	resp, err := call(ctx, c, r, "Checkout", func(ctx context.Context) (*sip2.CheckoutResponse, error) {
 		return r.sip2.Checkout(ctx, &sip2.Checkout{RenewalPolicy: req.GetScRenewalPolicy(), NoBlock: req.GetNoBlock(),
 			TransactionDate: c.when(req.GetTransactionDate()), NbDueDate: ts(req.GetNoBlockDueDate()),
@@ -241,6 +242,7 @@ func (c *circulation) Checkout(ctx context.Context, req *illgwv1.CheckoutRequest
 	}
 	out := checkoutResp(resp)
 	consultLoans(req.GetItemId(), out.Item)
+	lr.checkedOut(ctx, out)
 	return out, nil
 }
 
@@ -268,6 +270,7 @@ func (c *circulation) Checkin(ctx context.Context, req *illgwv1.CheckinRequest) 
 	if err := limits(req.GetItemId(), req.GetCurrentLocation(), req.GetItemProperties()); err != nil {
 		return nil, err
 	}
+	lr, _ := c.kioskLoan(ctx, r, req.GetItemId(), false)
 	resp, err := call(ctx, c, r, "Checkin", func(ctx context.Context) (*sip2.CheckinResponse, error) {
 		return r.sip2.Checkin(ctx, &sip2.Checkin{NoBlock: req.GetNoBlock(), TransactionDate: c.when(req.GetTransactionDate()),
 			ReturnDate: ts(req.GetReturnDate()), CurrentLocation: req.GetCurrentLocation(), ItemID: req.GetItemId(),
@@ -278,6 +281,7 @@ func (c *circulation) Checkin(ctx context.Context, req *illgwv1.CheckinRequest) 
 	}
 	out := checkinResp(resp)
 	consultLoans(req.GetItemId(), out.Item)
+	lr.checkedIn(ctx, out)
 	return out, nil
 }
 
@@ -293,6 +297,12 @@ func (c *circulation) Renew(ctx context.Context, req *illgwv1.RenewRequest) (*il
 	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin())
 	if err != nil {
 		return nil, err
+	}
+	if lr, err := c.kioskLoan(ctx, r, req.GetItemId(), true); err != nil || lr != nil {
+		if err != nil {
+			return nil, err
+		}
+		return lr.renew(ctx, req.GetPatronId())
 	}
 	resp, err := call(ctx, c, r, "Renew", func(ctx context.Context) (*sip2.RenewResponse, error) {
 		return r.sip2.Renew(ctx, &sip2.Renew{ThirdPartyAllowed: req.GetThirdPartyAllowed(), NoBlock: req.GetNoBlock(),
@@ -349,6 +359,8 @@ func (c *circulation) ItemInformation(ctx context.Context, req *illgwv1.ItemInfo
 	}
 	out := itemInfoResp(resp)
 	consultLoans(req.GetItemId(), out.Item)
+	lr, _ := c.kioskLoan(ctx, r, req.GetItemId(), false)
+	lr.itemInfo(out)
 	return out, nil
 }
 

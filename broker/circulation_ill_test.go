@@ -1,0 +1,252 @@
+package broker
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/illgw/illgw/broker/loan"
+	"github.com/illgw/illgw/broker/member"
+	"github.com/illgw/illgw/broker/state"
+	"github.com/illgw/illgw/internal/sim"
+	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
+)
+
+// kioskILLFixture is a broker over the simulated members with their SIP2
+// ACSes and NCIP responders, terminals kiosk1 at NORTH and kiosk-s at SOUTH,
+// and the Circulation and Loans clients a kiosk adapter and illctl use.
+type kioskILLFixture struct {
+	circ         illgwv1.CirculationClient
+	loans        illgwv1.LoansClient
+	cons         *sim.Consortium
+	north, south *illgwv1.Terminal
+}
+
+func newKioskILLFixture(t *testing.T) *kioskILLFixture {
+	t.Helper()
+	ctx := context.Background()
+	cons, err := sim.Start(ctx, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cons.Close() })
+	st, err := state.Open(ctx, state.Options{Path: filepath.Join(t.TempDir(), "illgw.db"), NoSnapshotSocket: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfgs []member.Config
+	var members []Member
+	for _, m := range cons.Members {
+		cfgs = append(cfgs, member.Config{Code: m.Code, NCIP: &member.NCIPConfig{URL: m.NCIPURL, Agency: m.Code},
+			SIP2:    &member.SIP2Config{Addr: m.SIP2Addr, Login: "gw", Password: "gwpass", Institution: m.Code},
+			Lending: member.Lending{Lends: true, Borrows: true, InstitutionalPatron: sim.InstitutionalPatron(m.Code)}})
+		members = append(members, Member{Code: m.Code, Name: m.Code + " Library", Patrons: PatronsSIP2, Lends: true, Borrows: true})
+	}
+	reg, err := member.New(member.Options{Logger: quiet, Members: cfgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := bcrypt.GenerateFromPassword([]byte("kiosk1pass"), bcrypt.MinCost)
+	b := New(Options{Store: st, Logger: quiet, Members: members, Registry: reg,
+		Terminals: []Terminal{{Login: "kiosk1", PasswordHash: string(hash), Member: "NORTH"}, {Login: "kiosk-s", PasswordHash: string(hash), Member: "SOUTH"}},
+		Loans: LoanOptions{Catalog: HoldingsFrom(simCatalog{}, "SOUTH", "EAST"),
+			Tune: func(o *loan.Options) { o.WatchPoll = 20 * time.Millisecond; o.CallBackoff = 10 * time.Millisecond }}})
+	srv := grpc.NewServer()
+	b.Register(srv)
+	ln := bufconn.Listen(1 << 20)
+	go srv.Serve(ln)
+	conn, err := grpc.NewClient("passthrough:///bufconn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ln.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b.Loans().Close(ctx)
+		reg.Close()
+		st.Close()
+	})
+	f := &kioskILLFixture{circ: illgwv1.NewCirculationClient(conn), loans: illgwv1.NewLoansClient(conn), cons: cons}
+	for _, x := range []struct {
+		login string
+		term  **illgwv1.Terminal
+	}{{"kiosk1", &f.north}, {"kiosk-s", &f.south}} {
+		resp, err := f.circ.Login(ctxT(t), &illgwv1.LoginRequest{Login: x.login, Password: "kiosk1pass", RemoteAddr: "127.0.0.1:5000"})
+		if err != nil || !resp.GetOk() {
+			t.Fatalf("login %s: %v %v", x.login, resp, err)
+		}
+		*x.term = resp.GetTerminal()
+	}
+	return f
+}
+
+// shippedLoan creates a loan for N0001 at NORTH and has its lender (EAST,
+// the first of simCatalog's rota) ship it.
+func (f *kioskILLFixture) shippedLoan(t *testing.T) *illgwv1.Loan {
+	t.Helper()
+	l, err := f.loans.Create(ctxT(t), &illgwv1.CreateLoanRequest{Requester: "NORTH", PatronId: sim.GoodPatron("NORTH"),
+		Bib:   &illgwv1.Bib{Title: "Some title", Isbn: "0839108826"},
+		Actor: &illgwv1.Actor{Kind: illgwv1.Actor_KIND_PARTNER, Id: "PARTNER1", Member: "NORTH"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lender := l.CurrentSupplier
+	act(t, f.loans, l.Id, illgwv1.LoanAction_LOAN_ACTION_WILL_SUPPLY, illgwv1.Actor_KIND_MEMBER, lender, lender)
+	return act(t, f.loans, l.Id, illgwv1.LoanAction_LOAN_ACTION_SHIP, illgwv1.Actor_KIND_MEMBER, lender, lender)
+}
+
+// refusedWith asserts that err is the screen message a kiosk shows (the
+// SIP2 adapter turns PermissionDenied into the AF field) and contains want.
+func refusedWith(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	st, _ := status.FromError(err)
+	if err == nil || st.Code() != codes.PermissionDenied || !strings.Contains(st.Message(), want) {
+		t.Fatalf("%s: %v, want a refusal saying %q", what, err, want)
+	}
+}
+
+func (f *kioskILLFixture) loan(t *testing.T, id string) *illgwv1.Loan {
+	t.Helper()
+	l, err := f.loans.Get(ctxT(t), &illgwv1.GetLoanRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// countKind counts the loan's events of a kind, checking their actor.
+func countKind(t *testing.T, l *illgwv1.Loan, kind, actor string) int {
+	t.Helper()
+	n := 0
+	for _, e := range l.Events {
+		if e.Kind == kind {
+			n++
+			if got := e.Actor.GetId() + "@" + e.Actor.GetMember(); actor != "" && (e.Actor.GetKind() != illgwv1.Actor_KIND_TERMINAL || got != actor) {
+				t.Errorf("%s event by %v %s, want terminal %s", kind, e.Actor.GetKind(), got, actor)
+			}
+		}
+	}
+	return n
+}
+
+// TestKioskILLSteps drives the kiosk steps of an interlibrary loan (issue 8
+// point 5) through the Circulation service against NORTH's simulated ILS:
+// refusals before receipt, elsewhere and for another patron; item
+// information with the lender's due date; checkout and its retry; renewal
+// as a request to the lender; checkin.
+func TestKioskILLSteps(t *testing.T) {
+	f := newKioskILLFixture(t)
+	ctx := ctxT(t)
+	l := f.shippedLoan(t)
+	id, barcode, patron := l.Id, l.TemporaryItemId, sim.GoodPatron("NORTH")
+	if barcode != "ILL"+id {
+		t.Fatalf("temporary item %q", barcode)
+	}
+	lender := f.cons.Member(l.CurrentSupplier)
+	north := f.cons.Member("NORTH")
+
+	checkout := func(term *illgwv1.Terminal, patron, item string) (*illgwv1.CheckoutResponse, error) {
+		return f.circ.Checkout(ctx, &illgwv1.CheckoutRequest{Terminal: term, PatronId: patron, Pin: "1234", ItemId: item})
+	}
+	_, err := checkout(f.north, patron, barcode)
+	refusedWith(t, "checkout before NORTH received it", err, "not ready")
+
+	act(t, f.loans, id, illgwv1.LoanAction_LOAN_ACTION_RECEIVE, illgwv1.Actor_KIND_MEMBER, "NORTH", "NORTH")
+	if _, ok := north.Item(barcode); !ok {
+		t.Fatalf("NORTH's ILS has no item %s after receipt", barcode)
+	}
+	due := f.loan(t, id).DueDate.AsTime()
+
+	info, err := f.circ.ItemInformation(ctx, &illgwv1.ItemInformationRequest{Terminal: f.north, ItemId: barcode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Item.GetDueDate(); got == nil || !got.AsTime().Equal(due) || info.Item.GetLoanId() != id {
+		t.Fatalf("item information: due %v loan %q, want the lender's due %v and loan %s", got, info.Item.GetLoanId(), due, id)
+	}
+
+	_, err = checkout(f.south, sim.GoodPatron("SOUTH"), barcode)
+	refusedWith(t, "checkout at SOUTH", err, "another library")
+	_, err = checkout(f.north, sim.FinedPatron("NORTH"), barcode)
+	refusedWith(t, "checkout by another patron", err, "another patron")
+	_, err = checkout(f.north, patron, "ILL"+strings.Repeat("Z", 8))
+	refusedWith(t, "checkout of an unknown loan", err, "not known")
+	if l := f.loan(t, id); l.State != illgwv1.LoanState_LOAN_STATE_RECEIVED {
+		t.Fatalf("after refusals the loan is %v", l.State)
+	}
+
+	for try := range 2 { // the second is a kiosk's retry
+		out, err := checkout(f.north, patron, barcode)
+		if err != nil || !out.Ok {
+			t.Fatalf("checkout try %d: %v %v", try, out, err)
+		}
+		if !out.Item.GetDueDate().AsTime().Equal(due) {
+			t.Errorf("checkout due %v, want the lender's %v", out.Item.GetDueDate().AsTime(), due)
+		}
+	}
+	if it, _ := north.Item(barcode); it.ChargedTo != patron {
+		t.Fatalf("NORTH's ILS charged %s to %q", barcode, it.ChargedTo)
+	}
+	l = f.loan(t, id)
+	if l.State != illgwv1.LoanState_LOAN_STATE_CHECKED_OUT || countKind(t, l, "checked-out", "kiosk1@NORTH") != 1 {
+		t.Fatalf("after checkout: %v, %d checked-out events", l.State, countKind(t, l, "checked-out", ""))
+	}
+	if n := north.Calls("CheckOutItem", barcode); n != 0 {
+		t.Errorf("the gateway repeated the kiosk's checkout over NCIP %d times", n)
+	}
+
+	rn, err := f.circ.Renew(ctx, &illgwv1.RenewRequest{Terminal: f.north, PatronId: patron, Pin: "1234", ItemId: barcode})
+	if err != nil || rn.Reply == nil || len(rn.Reply.ScreenMessages) == 0 {
+		t.Fatalf("renew: %v %v", rn, err)
+	}
+	l = f.loan(t, id)
+	if countKind(t, l, "renew-requested", "kiosk1@NORTH") != 1 || lender.Calls("RenewItem", l.Rota[0].GetItemId()) != 1 {
+		t.Fatalf("renewal: %v, RenewItem at %s %d times; events %v", l.State, lender.Code, lender.Calls("RenewItem", l.Rota[0].GetItemId()), l.Events)
+	}
+	// The simulated lender grants at once, so the kiosk sees the new date.
+	if !rn.Ok || l.State != illgwv1.LoanState_LOAN_STATE_CHECKED_OUT || !l.DueDate.AsTime().After(due) || !rn.Item.GetDueDate().AsTime().Equal(l.DueDate.AsTime()) {
+		t.Fatalf("renew answered ok=%v due %v %s; loan %v due %v (was %v)", rn.Ok, rn.Item.GetDueDate().AsTime(), rn.Reply.ScreenMessages, l.State, l.DueDate.AsTime(), due)
+	}
+
+	in, err := f.circ.Checkin(ctx, &illgwv1.CheckinRequest{Terminal: f.north, ItemId: barcode})
+	if err != nil || !in.Ok {
+		t.Fatalf("checkin: %v %v", in, err)
+	}
+	l = f.loan(t, id)
+	if l.State != illgwv1.LoanState_LOAN_STATE_CHECKED_IN || countKind(t, l, "checked-in", "kiosk1@NORTH") != 1 {
+		t.Fatalf("after checkin: %v", l.State)
+	}
+	if n := north.Calls("CheckInItem", barcode); n != 0 {
+		t.Errorf("the gateway repeated the kiosk's checkin over NCIP %d times", n)
+	}
+	_, err = f.circ.Renew(ctx, &illgwv1.RenewRequest{Terminal: f.north, PatronId: patron, Pin: "1234", ItemId: barcode})
+	refusedWith(t, "renewal after checkin", err, "cannot be renewed")
+}
+
+// TestKioskOrdinaryItemUntouched checks that an ordinary barcode and an
+// ILL-looking one of the wrong shape go to the ILS as before.
+func TestKioskOrdinaryItemUntouched(t *testing.T) {
+	f := newKioskILLFixture(t)
+	out, err := f.circ.Checkout(ctxT(t), &illgwv1.CheckoutRequest{Terminal: f.north, PatronId: sim.GoodPatron("NORTH"), Pin: "1234", ItemId: sim.ItemID("NORTH", 1)})
+	if err != nil || !out.Ok || out.Item.GetLoanId() != "" {
+		t.Fatalf("ordinary checkout: %v %v", out, err)
+	}
+	info, err := f.circ.ItemInformation(ctxT(t), &illgwv1.ItemInformationRequest{Terminal: f.north, ItemId: "ILLNOPE"})
+	if err != nil || info.Item.GetLoanId() != "" {
+		t.Fatalf("item information of ILLNOPE: %v %v", info, err)
+	}
+}
