@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -229,5 +230,48 @@ func TestShutdownWithinBoundsAStuckStep(t *testing.T) {
 	}
 	if !shutdownWithin(func(ctx context.Context) error { return nil }, log, time.Second, time.Second) {
 		t.Error("a clean shutdown reported as failed")
+	}
+}
+
+// TestSIGHUPReloadsTheFile drives the real process: SIGHUP with a changed
+// listener address logs that it needs a restart; SIGHUP with a file that
+// does not validate is refused with the reason, and the gateway keeps
+// serving.
+func TestSIGHUPReloadsTheFile(t *testing.T) {
+	dir := t.TempDir()
+	httpAddr, grpcAddr := addr(t), addr(t)
+	body := "listen: {http: " + httpAddr + ", grpc: " + grpcAddr + ", sip2: '', z3950: ''}\n" +
+		"state: {driver: embedded, path: " + filepath.Join(dir, "illgw.db") + "}\n" +
+		"members:\n  - {code: NORTH, name: North, ncip: {url: 'http://127.0.0.1:1/ncip'}}\n"
+	path := writeFile(t, dir, "illgw.yaml", []byte(body))
+	d := startIllgw(t, httpAddr, grpcAddr, "serve", "-config", path)
+	d.waitHealthy(t)
+	waitLog := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if strings.Contains(d.stderr.String(), want) {
+				return
+			}
+		}
+		t.Fatalf("no %q in the log:\n%s", want, d.stderr.String())
+	}
+	writeFile(t, dir, "illgw.yaml", []byte(strings.Replace(body, "http: "+httpAddr, "http: "+addr(t), 1)))
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog("key=listen.http")
+	writeFile(t, dir, "illgw.yaml", []byte(body+"bogus_key: 1\n"))
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog("configuration refused")
+	if l := grep(d.stderr.String(), "configuration refused"); !strings.Contains(l, "bogus_key") {
+		t.Errorf("refusal without its reason: %s", l)
+	}
+	if code, body := get(d.url("/healthz")); code != http.StatusOK {
+		t.Errorf("/healthz after the reloads: %d %q", code, body)
+	}
+	if code, _ := d.terminate(t); code != 0 {
+		t.Errorf("exit %d", code)
 	}
 }
