@@ -234,12 +234,13 @@ func noteLoan(id string, item *illgwv1.Item) {
 	}
 }
 
-// lenderDue puts the lender's due date (the loan's) on an item.
+// lenderDue puts the lender's due date (the loan's) on an item, in place
+// of the ILS's own date and its text (which a kiosk would show first).
 func lenderDue(item *illgwv1.Item, rec *loan.Record) {
 	if item == nil || rec == nil || rec.Loan.DueDate.IsZero() {
 		return
 	}
-	item.DueDate = pts(rec.Loan.DueDate)
+	item.DueDate, item.DueDateText = pts(rec.Loan.DueDate), ""
 }
 
 // addScreen appends a screen message to a reply, creating it.
