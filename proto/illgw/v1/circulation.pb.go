@@ -3388,14 +3388,16 @@ func (x *GetReplayRequest) GetTerminal() string {
 	return ""
 }
 
-// ReplayEntry is one terminal's last state-changing SIP2 request and the
-// response sent, as wire bytes (they hold a terminal password or patron PIN
-// when the kiosk sent one: never logged).
+// ReplayEntry is one terminal's last state-changing SIP2 request, as a
+// keyed digest, and the response sent as wire bytes. The request itself is
+// never stored: it may hold a patron PIN.
 type ReplayEntry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Terminal      string                 `protobuf:"bytes,1,opt,name=terminal,proto3" json:"terminal,omitempty"`
-	Request       []byte                 `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
-	Response      []byte                 `protobuf:"bytes,3,opt,name=response,proto3" json:"response,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Terminal string                 `protobuf:"bytes,1,opt,name=terminal,proto3" json:"terminal,omitempty"`
+	// request is the 32-byte HMAC-SHA256 of the exact request bytes
+	// (sip2.ReplayEntry.Digest); the field keeps its name for compatibility.
+	Request       []byte `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	Response      []byte `protobuf:"bytes,3,opt,name=response,proto3" json:"response,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
