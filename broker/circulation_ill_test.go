@@ -1,10 +1,14 @@
 package broker
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +30,8 @@ import (
 // ACSes and NCIP responders, terminals kiosk1 at NORTH and kiosk-s at SOUTH,
 // and the Circulation and Loans clients a kiosk adapter and illctl use.
 type kioskILLFixture struct {
+	b            *Broker
+	logs         *lockedBuffer
 	circ         illgwv1.CirculationClient
 	loans        illgwv1.LoansClient
 	cons         *sim.Consortium
@@ -57,7 +63,8 @@ func newKioskILLFixture(t *testing.T) *kioskILLFixture {
 		t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte("kiosk1pass"), bcrypt.MinCost)
-	b := New(Options{Store: st, Logger: quiet, Members: members, Registry: reg,
+	logs := &lockedBuffer{}
+	b := New(Options{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil)), Members: members, Registry: reg,
 		Terminals: []Terminal{{Login: "kiosk1", PasswordHash: string(hash), Member: "NORTH"}, {Login: "kiosk-s", PasswordHash: string(hash), Member: "SOUTH"}},
 		Loans: LoanOptions{Catalog: HoldingsFrom(simCatalog{}, "SOUTH", "EAST"),
 			Tune: func(o *loan.Options) { o.WatchPoll = 20 * time.Millisecond; o.CallBackoff = 10 * time.Millisecond }}})
@@ -80,7 +87,7 @@ func newKioskILLFixture(t *testing.T) *kioskILLFixture {
 		reg.Close()
 		st.Close()
 	})
-	f := &kioskILLFixture{circ: illgwv1.NewCirculationClient(conn), loans: illgwv1.NewLoansClient(conn), cons: cons}
+	f := &kioskILLFixture{b: b, logs: logs, circ: illgwv1.NewCirculationClient(conn), loans: illgwv1.NewLoansClient(conn), cons: cons}
 	for _, x := range []struct {
 		login string
 		term  **illgwv1.Terminal
@@ -235,6 +242,9 @@ func TestKioskILLSteps(t *testing.T) {
 	}
 	_, err = f.circ.Renew(ctx, &illgwv1.RenewRequest{Terminal: f.north, PatronId: patron, Pin: "1234", ItemId: barcode})
 	refusedWith(t, "renewal after checkin", err, "cannot be renewed")
+	if logs := f.logs.String(); strings.Contains(logs, patron) || strings.Contains(logs, sim.FinedPatron("NORTH")) {
+		t.Errorf("the log names a patron:\n%s", logs)
+	}
 }
 
 // TestKioskOrdinaryItemUntouched checks that an ordinary barcode and an
@@ -248,5 +258,67 @@ func TestKioskOrdinaryItemUntouched(t *testing.T) {
 	info, err := f.circ.ItemInformation(ctxT(t), &illgwv1.ItemInformationRequest{Terminal: f.north, ItemId: "ILLNOPE"})
 	if err != nil || info.Item.GetLoanId() != "" {
 		t.Fatalf("item information of ILLNOPE: %v %v", info, err)
+	}
+}
+
+// lockedBuffer collects a logger's output for a test to read while the
+// broker's goroutines may still write.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestKioskILLDisagreement is the case the checkout gate cannot rule out:
+// the ILS charged the item, and by then the loan cannot move (staff marked
+// it lost, say, between the gate and the ILS's answer). The kiosk's answer
+// stays the ILS's (the patron has the item) with a message for staff, the
+// loan is left as it is, and an ERROR names the loan and the terminal but
+// not the patron.
+func TestKioskILLDisagreement(t *testing.T) {
+	f := newKioskILLFixture(t)
+	ctx := ctxT(t)
+	l := f.shippedLoan(t) // shipped: checked-out is not allowed
+	c := &circulation{b: f.b}
+	r, err := c.route(f.north)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := f.b.Loans().Get(ctx, l.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr := &illLoan{c: c, r: r, id: l.Id, rec: rec}
+	out := &illgwv1.CheckoutResponse{Ok: true, Item: &illgwv1.Item{ItemId: l.TemporaryItemId}}
+	lr.checkedOut(ctx, out)
+	if !out.Ok || out.Reply == nil || !slices.Contains(out.Reply.ScreenMessages, illRecordFailed) {
+		t.Fatalf("answer %v, want ok with %q", out, illRecordFailed)
+	}
+	if got := f.loan(t, l.Id); got.State != illgwv1.LoanState_LOAN_STATE_SHIPPED || got.Version != l.Version {
+		t.Fatalf("loan moved to %v (version %d, was %d)", got.State, got.Version, l.Version)
+	}
+	logs := f.logs.String()
+	var line string
+	for _, ln := range strings.Split(logs, "\n") {
+		if strings.Contains(ln, "level=ERROR") && strings.Contains(ln, "loan="+l.Id) {
+			line = ln
+		}
+	}
+	if line == "" || !strings.Contains(line, "terminal=kiosk1") {
+		t.Fatalf("no ERROR naming the loan and terminal in:\n%s", logs)
+	}
+	if strings.Contains(logs, sim.GoodPatron("NORTH")) {
+		t.Errorf("the log names the patron:\n%s", logs)
 	}
 }

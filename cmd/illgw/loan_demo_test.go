@@ -200,6 +200,14 @@ func TestDemoWholeLoan(t *testing.T) {
 	if a := ilsItem(t, sims[lender], lenderItem); !strings.HasPrefix(a, "1804") {
 		t.Fatalf("%s's copy %s after shipping is not charged: %q", lender, lenderItem, a)
 	}
+	// Not yet received at NORTH: the kiosk refuses it with a screen message.
+	k := dialRawKiosk(t, sipAddr)
+	if a := k.send("9300CNkiosk1|COkiosk1pass|CPMAIN|AY0AZ"); a != "941AY0AZFDFD" {
+		t.Fatalf("login: %q", a)
+	}
+	if a := k.send("11NN20261127    120000                  AO|AAN0001|ABILL" + id + "|AC|AD1234|AY1AZ"); !strings.HasPrefix(a, "120") || !strings.Contains(a, "|AFThis interlibrary loan item is not ready") {
+		t.Fatalf("checkout before receipt: %q, want a refusal", a)
+	}
 	runIllctl(t, d, "loans", "act", "-as", "member:NORTH", id, "receive")
 	l, err = loans.Get(ctx, &illgwv1.GetLoanRequest{Id: id})
 	if err != nil || l.State != illgwv1.LoanState_LOAN_STATE_RECEIVED || l.DueDate == nil {
@@ -210,26 +218,22 @@ func TestDemoWholeLoan(t *testing.T) {
 
 	// 3. At kiosk1: the temporary item, with the lender's due date; the
 	// patron borrows it and brings it back.
-	k := dialRawKiosk(t, sipAddr)
-	if a := k.send("9300CNkiosk1|COkiosk1pass|CPMAIN|AY0AZ"); a != "941AY0AZFDFD" {
-		t.Fatalf("login: %q", a)
-	}
-	a := k.send("1720261127    120000AO|AB" + barcode + "|AC|AY1AZ")
+	a := k.send("1720261127    120000AO|AB" + barcode + "|AC|AY2AZ")
 	if !strings.HasPrefix(a, "18") || strings.HasPrefix(a, "1801") || !strings.Contains(a, "AB"+barcode+"|") ||
 		!strings.Contains(a, "|AJThe use of passwords") || !strings.Contains(a, "|AH"+due+"|") {
 		t.Fatalf("item information of %s: %q, want a known item due %s", barcode, a, due)
 	}
-	if a := k.send("6300120261127    120000          AO|AAN0001|AC|AD1234|AY2AZ"); !strings.HasPrefix(a, "64") || !strings.Contains(a, "|BLY|CQY|") {
+	if a := k.send("6300120261127    120000          AO|AAN0001|AC|AD1234|AY3AZ"); !strings.HasPrefix(a, "64") || !strings.Contains(a, "|BLY|CQY|") {
 		t.Fatalf("patron information: %q", a)
 	}
-	if a := k.send("11NN20261127    120000                  AO|AAN0001|AB" + barcode + "|AC|AD1234|AY3AZ"); !strings.HasPrefix(a, "121") || !strings.Contains(a, "|AH"+due+"|") {
+	if a := k.send("11NN20261127    120000                  AO|AAN0001|AB" + barcode + "|AC|AD1234|AY4AZ"); !strings.HasPrefix(a, "121") || !strings.Contains(a, "|AH"+due+"|") {
 		t.Fatalf("checkout: %q, want ok with the lender's due %s", a, due)
 	}
 	l, _ = loans.Get(ctx, &illgwv1.GetLoanRequest{Id: id})
 	if l.State != illgwv1.LoanState_LOAN_STATE_CHECKED_OUT {
 		t.Fatalf("after the kiosk checkout the loan is %v", l.State)
 	}
-	if a := k.send("09N20261127    12000020261127    120000AP|AO|AB" + barcode + "|AC|AY4AZ"); !strings.HasPrefix(a, "101") {
+	if a := k.send("09N20261127    12000020261127    120000AP|AO|AB" + barcode + "|AC|AY5AZ"); !strings.HasPrefix(a, "101") {
 		t.Fatalf("checkin: %q", a)
 	}
 	l, _ = loans.Get(ctx, &illgwv1.GetLoanRequest{Id: id})
@@ -239,7 +243,7 @@ func TestDemoWholeLoan(t *testing.T) {
 
 	// 4. NORTH ships it back; the lender checks it in.
 	runIllctl(t, d, "loans", "act", "-as", "member:NORTH", id, "ship-back")
-	if a := k.send("1720261127    120000AO|AB" + barcode + "|AC|AY5AZ"); !strings.HasPrefix(a, "1801") {
+	if a := k.send("1720261127    120000AO|AB" + barcode + "|AC|AY6AZ"); !strings.HasPrefix(a, "1801") {
 		t.Errorf("NORTH still has %s after shipping it back: %q", barcode, a)
 	}
 	out = runIllctl(t, d, "loans", "act", "-as", "member:"+lender, id, "check-in")
