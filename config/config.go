@@ -279,6 +279,10 @@ type SIP2 struct {
 	MaxMessage     int           `yaml:"max_message"`     // bytes; default 4096
 	MaxConnections int           `yaml:"max_connections"` // overall; default 1024
 	MaxPerIP       int           `yaml:"max_per_ip"`      // default 16
+	// ReplaySecret is mixed into the HMAC key of the replay digests kept
+	// for kiosk retries (with each terminal's login and password). Give
+	// every instance sharing a state store the same one. Optional.
+	ReplaySecret Secret `yaml:"replay_secret"`
 }
 
 // NCIPGateway is the gateway's own NCIP identity.

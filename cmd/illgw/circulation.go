@@ -265,6 +265,9 @@ func sip2Server(cfg *config.Config, cc grpc.ClientConnInterface, log *slog.Logge
 		MatchTerminator: true,
 		Logger:          log,
 	}
+	if k := s.ReplaySecret.Value; k != "" {
+		srv.ReplayKey = []byte(k)
+	}
 	if t := cfg.TLS.SIP2; t.Listen != "" {
 		if tc, err = serverTLS("tls.sip2", t, certs); err != nil {
 			return nil, nil, fmt.Errorf("tls.sip2: %w", err)
