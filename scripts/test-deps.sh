@@ -6,7 +6,7 @@
 set -u
 pairs=("$@")
 [ ${#pairs[@]} -gt 0 ] || pairs=(redis-server:redis-server slapd:slapd ldapsearch:ldap-utils
-  yaz-ztest:yaz zebrasrv:idzebra-2.0 xmllint:libxml2-utils)
+  yaz-ztest:yaz zebrasrv:idzebra-2.0 xmllint:libxml2-utils systemd-analyze:systemd)
 need=()
 for p in "${pairs[@]}"; do
   bin=${p%%:*} pkg=${p#*:}
