@@ -125,13 +125,28 @@ func (l *illLoan) apply(ctx context.Context, ev ill.EventKind, step string) (*lo
 		if err == nil {
 			return rec, nil
 		}
-		var na *ill.NotAllowedError
-		if errors.As(err, &na) || errors.Is(err, loan.ErrInvalid) || errors.Is(err, loan.ErrClosed) || ctx.Err() != nil {
+		if final(err) {
 			break
 		}
-		time.Sleep(time.Duration(i+1) * 50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(i+1) * 50 * time.Millisecond):
+		}
 	}
 	return nil, err
+}
+
+// final reports whether a loan step's error will not go away by trying
+// again: the lifecycle refused it, or the engine is closing.
+func final(err error) bool {
+	var (
+		actor  *ill.ActorError
+		member *ill.MemberError
+		event  *ill.EventError
+	)
+	return errors.Is(err, ill.ErrNotAllowed) || errors.As(err, &actor) || errors.As(err, &member) || errors.As(err, &event) ||
+		errors.Is(err, loan.ErrInvalid) || errors.Is(err, loan.ErrClosed)
 }
 
 // checkedOut moves the loan to checked-out after the ILS charged the item
@@ -207,9 +222,8 @@ func (l *illLoan) renew(ctx context.Context, patron string) (*illgwv1.RenewRespo
 	before := l.rec.Loan.DueDate
 	q := loan.ActRequest{ID: l.id, Event: ill.RenewRequested, Actor: l.actor(), Member: l.r.member.Code}
 	rec, err := l.c.b.loans.Act(ctx, q)
-	var na *ill.NotAllowedError
 	switch {
-	case errors.As(err, &na):
+	case errors.Is(err, ill.ErrNotAllowed):
 		return nil, screenError(illRenewNotNow)
 	case err != nil:
 		l.c.b.log.Warn("circulation: ILL renewal could not be asked", "loan", l.id, "terminal", l.r.term.Login, "err", err)
