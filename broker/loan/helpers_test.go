@@ -27,11 +27,15 @@ import (
 // was made twice.
 type fakeILS struct {
 	*ncip.Memory
-	code  string
-	srv   *httptest.Server
-	down  atomic.Bool // answer every call with Temporary Processing Failure
+	code string
+	srv  *httptest.Server
+	down atomic.Bool // answer every call with Temporary Processing Failure
+	// lose is how many RequestItem answers to lose after the request is
+	// made, as a dropped connection would.
+	lose  atomic.Int32
 	mu    sync.Mutex
 	calls map[string]int
+	held  map[string]bool // request ids this ILS holds a request for
 }
 
 func newFakeILS(t testing.TB, code string) *fakeILS {
@@ -111,7 +115,27 @@ func (f *fakeILS) RequestItem(ctx context.Context, r *ncip.RequestItem) (*ncip.R
 	if err := f.count("RequestItem", rid(r.RequestID)); err != nil {
 		return nil, err
 	}
-	return f.Memory.RequestItem(ctx, r)
+	// The ILS refuses a second request under a request id it holds.
+	f.mu.Lock()
+	dup := f.held[rid(r.RequestID)]
+	f.mu.Unlock()
+	if dup {
+		return nil, ncip.NewServiceProblem("RequestItem", ncip.ProblemDuplicateRequest, "a request with this id exists").WithElement("RequestId", rid(r.RequestID))
+	}
+	resp, err := f.Memory.RequestItem(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	if f.held == nil {
+		f.held = map[string]bool{}
+	}
+	f.held[rid(r.RequestID)] = true
+	f.mu.Unlock()
+	if n := f.lose.Load(); n > 0 && f.lose.CompareAndSwap(n, n-1) {
+		return nil, errDown
+	}
+	return resp, nil
 }
 
 func (f *fakeILS) CancelRequestItem(ctx context.Context, r *ncip.CancelRequestItem) (*ncip.CancelRequestItemResponse, error) {

@@ -328,3 +328,30 @@ func TestOverdueTimer(t *testing.T) {
 		t.Fatalf("returned overdue loan: %s", r.Loan.State)
 	}
 }
+
+// TestRequestAnswerLost: the lender's ILS takes the RequestItem but its
+// answer is lost, so the engine asks again under the same request id and
+// the ILS says Duplicate Request. The lender holds our request: the loan
+// stays with it instead of moving down the rota.
+func TestRequestAnswerLost(t *testing.T) {
+	c := newConsortium(t)
+	e := c.engine(t, openEmbedded(t, ""), nil)
+	isbn := c.title("9780000000031", "SOUTH", "EAST")
+	c.ils["EAST"].lose.Store(1)
+	r, err := e.Create(context.Background(), CreateRequest{Requester: "NORTH", Patron: "N0001", Bib: Bib{ISBN: isbn}, Actor: operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.ils["EAST"].Calls("RequestItem", r.Loan.ID); n != 2 {
+		t.Fatalf("RequestItem at EAST: %d calls, want 2 (the lost answer and the retry)", n)
+	}
+	if r.Loan.State != ill.Sent || r.Loan.Lender != "EAST" || r.Loan.Rota[0].State == ill.SupplierUnfill {
+		t.Fatalf("after a lost answer: state %s lender %s rota %+v; want sent to EAST", r.Loan.State, r.Loan.Lender, r.Loan.Rota)
+	}
+	if n := c.ils["SOUTH"].Calls("RequestItem", r.Loan.ID); n != 0 {
+		t.Errorf("SOUTH was asked too: %d RequestItem calls", n)
+	}
+	if len(r.Outbox) != 0 {
+		t.Errorf("calls left: %+v", r.Outbox)
+	}
+}

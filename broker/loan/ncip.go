@@ -121,7 +121,10 @@ func (e *Engine) once(ctx context.Context, rec *Record, fx ill.Effect) (result, 
 			req.BibliographicIDs = bibIDs(rec.Bib)
 		}
 		resp, err := client.RequestItem(ctx, req)
-		res := classify(err)
+		// The request id is the loan's: a Duplicate Request means the
+		// lender holds our request from a try whose answer was lost
+		// (ncip-ill.md §0 point 7: Duplicate is no reason to move on).
+		res := tolerate(classify(err), ncip.ProblemDuplicateRequest)
 		if res.Outcome == outcomeOK && resp != nil {
 			if resp.RequestID != nil {
 				res.RequestID = resp.RequestID.Value
@@ -184,7 +187,7 @@ func (e *Engine) once(ctx context.Context, rec *Record, fx ill.Effect) (result, 
 // tolerate counts a Problem of the given type as done: checking in an item
 // that is not checked out, deleting one already gone, cancelling a request
 // the ILS no longer has (ncip-ill.md §3.1 R13: treat "Item Not Checked Out"
-// as ok).
+// as ok), asking again for a request the lender holds.
 func tolerate(r result, problem string) result {
 	if r.Outcome == outcomeProblem && ncip.Match(r.Problem, problem) {
 		r.Outcome = outcomeOK
