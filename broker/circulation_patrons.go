@@ -64,9 +64,8 @@ func (c *circulation) checkPatron(ctx context.Context, r route, id, pin string) 
 func (pc *patronCheck) ok() bool { return pc == nil || (pc.valid && pc.pinValid) }
 
 // lookupNCIP asks the member's NCIP responder, NCIP 2.02 Part 1 §"Lookup
-// User" with AuthenticationInput (barcode and PIN). A Problem "Unknown User"
-// is an unknown patron; any other Problem with a PIN given is a wrong PIN; a
-// failed call is ErrUnavailable (fail closed).
+// User" with AuthenticationInput (barcode and PIN). A Problem is read by
+// lookupProblem; a failed call is ErrUnavailable (fail closed).
 func (c *circulation) lookupNCIP(ctx context.Context, r route, id, pin string) (patron.Patron, error) {
 	rm := c.b.registry.Member(r.member.Code)
 	if rm == nil || rm.NCIP() == nil {
@@ -83,21 +82,30 @@ func (c *circulation) lookupNCIP(ctx context.Context, r route, id, pin string) (
 	var problem *ncip.Problem
 	switch {
 	case errors.As(err, &problem):
-		if ncip.Match(problem.Type.Value, ncip.ProblemUnknownUser) || pin == "" {
-			return patron.Patron{}, patron.ErrUnknownPatron
-		}
-		return patron.Patron{}, patron.ErrBadPIN
+		return patron.Patron{}, lookupProblem(problem, pin)
 	case err != nil:
 		return patron.Patron{}, errors.Join(patron.ErrUnavailable, err)
 	case resp != nil && len(resp.Problems) > 0:
-		if ncip.Match(resp.Problems[0].Type.Value, ncip.ProblemUnknownUser) || pin == "" {
-			return patron.Patron{}, patron.ErrUnknownPatron
-		}
-		return patron.Patron{}, patron.ErrBadPIN
+		return patron.Patron{}, lookupProblem(&resp.Problems[0], pin)
 	}
 	p := patron.Patron{Barcode: id, Valid: true, PINVerified: pin != ""}
 	if resp != nil && resp.UserOptionalFields != nil {
 		p.Blocked = len(resp.UserOptionalFields.BlockOrTraps) > 0
 	}
 	return p, nil
+}
+
+// lookupProblem is what a LookupUser Problem says of the patron: Temporary
+// Processing Failure is the responder failing, not a verdict (NCIP 2.02
+// Part 1 §5 "Problem"), so it is ErrUnavailable (fail closed); Unknown User,
+// or any Problem without a PIN, is an unknown patron; any other Problem
+// with a PIN is a wrong PIN.
+func lookupProblem(p *ncip.Problem, pin string) error {
+	switch {
+	case ncip.Match(p.Type.Value, ncip.ProblemTemporaryProcessingFailure):
+		return errors.Join(patron.ErrUnavailable, p)
+	case ncip.Match(p.Type.Value, ncip.ProblemUnknownUser) || pin == "":
+		return patron.ErrUnknownPatron
+	}
+	return patron.ErrBadPIN
 }

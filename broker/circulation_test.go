@@ -3,6 +3,7 @@ package broker
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -319,5 +320,38 @@ func TestCirculationNCIPPatrons(t *testing.T) {
 	wantCode(t, err, codes.PermissionDenied, patron.ScreenMessage(patron.ErrUnavailable))
 	if it, _ := f.ils.Item("NI0003"); it.ChargedTo != "" {
 		t.Error("a checkout went through with the patron source down")
+	}
+}
+
+// downResponder is an NCIP responder whose LookupUser fails inside: the
+// ncip.Server answers Temporary Processing Failure.
+type downResponder struct{ *ncip.Memory }
+
+func (downResponder) LookupUser(context.Context, *ncip.LookupUser) (*ncip.LookupUserResponse, error) {
+	return nil, errors.New("database locked")
+}
+
+// TestCirculationNCIPPatronsTemporaryFailure: a responder that answers
+// Temporary Processing Failure has not refused the PIN: the kiosk is told
+// the patron source is unavailable, not that the PIN is wrong, and nothing
+// reaches the ILS.
+func TestCirculationNCIPPatronsTemporaryFailure(t *testing.T) {
+	srv := httptest.NewServer(&ncip.Server{Handler: downResponder{ncip.NewMemory("NORTH")}, Logger: quiet})
+	defer srv.Close()
+	f := newCircFixtureNCIP(t, PatronsNCIP, nil, srv.URL)
+	want := patron.ScreenMessage(patron.ErrUnavailable)
+	for _, pin := range []string{"4321", ""} {
+		ps, err := f.circ.PatronStatus(ctxT(t), &illgwv1.PatronStatusRequest{Terminal: f.term, PatronId: "D0001", Pin: pin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ps.GetReply().GetScreenMessages(); len(got) == 0 || got[0] != want {
+			t.Errorf("23 with pin %q while the responder fails: screen %q, want %q", pin, got, want)
+		}
+	}
+	_, err := f.circ.Checkout(ctxT(t), &illgwv1.CheckoutRequest{Terminal: f.term, PatronId: "D0001", Pin: "4321", ItemId: "NI0003"})
+	wantCode(t, err, codes.PermissionDenied, want)
+	if it, _ := f.ils.Item("NI0003"); it.ChargedTo != "" {
+		t.Error("a checkout went through while the patron source failed")
 	}
 }
