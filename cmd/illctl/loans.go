@@ -64,12 +64,22 @@ func loansGet(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return s.fail(err)
 	}
-	if *asJSON {
-		s.printJSON(loan)
-		return 0
-	}
-	printLoan(stdout, loan)
+	s.showLoan(loan, *asJSON)
 	return 0
+}
+
+// showLoan prints a loan as JSON or as the table printLoan writes.
+func (s *session) showLoan(l *illgwv1.Loan, asJSON bool) {
+	if asJSON {
+		s.printJSON(l)
+		return
+	}
+	printLoan(s.stdout, l)
+}
+
+// actorName is an actor as "kind:id" (operator:alice, member:NORTH).
+func actorName(a *illgwv1.Actor) string {
+	return strings.ToLower(strings.TrimPrefix(a.GetKind().String(), "KIND_")) + ":" + a.GetId()
 }
 
 func ts(t interface{ AsTime() time.Time }, ok bool) string {
@@ -154,8 +164,7 @@ func printLoan(w io.Writer, l *illgwv1.Loan) {
 	fmt.Fprintln(w, "\nevents:")
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, e := range l.Events {
-		actor := strings.ToLower(strings.TrimPrefix(e.GetActor().GetKind().String(), "KIND_")) + ":" + e.GetActor().GetId()
-		fmt.Fprintf(tw, "  v%d\t%s\t%s\t%s\t%s\t%s\n", e.Version, ts(e.At, e.At != nil), e.Kind, stateName(e.ToState), actor, e.Message)
+		fmt.Fprintf(tw, "  v%d\t%s\t%s\t%s\t%s\t%s\n", e.Version, ts(e.At, e.At != nil), e.Kind, stateName(e.ToState), actorName(e.GetActor()), e.Message)
 	}
 	tw.Flush()
 }
@@ -247,10 +256,6 @@ func loansCreate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return s.fail(err)
 	}
-	if *asJSON {
-		s.printJSON(loan)
-		return 0
-	}
-	printLoan(stdout, loan)
+	s.showLoan(loan, *asJSON)
 	return 0
 }

@@ -110,12 +110,8 @@ func loansAct(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return s.fail(err)
 	}
-	if *asJSON {
-		s.printJSON(loan)
-		return 0
-	}
-	printLoan(stdout, loan)
-	if loan.Problem != "" {
+	s.showLoan(loan, *asJSON)
+	if !*asJSON && loan.Problem != "" {
 		return 3
 	}
 	return 0
@@ -160,9 +156,8 @@ func loansWatch(args []string, stdout, stderr io.Writer) int {
 			s.printJSON(ev)
 			continue
 		}
-		actor := strings.ToLower(strings.TrimPrefix(ev.GetActor().GetKind().String(), "KIND_")) + ":" + ev.GetActor().GetId()
 		fmt.Fprintf(stdout, "%s %s v%d %-18s %-14s %-16s %s %s\n", ts(ev.At, ev.At != nil), ev.LoanId, ev.Version, ev.Kind,
-			stateName(ev.ToState), actor, ev.Message, ev.Cursor)
+			stateName(ev.ToState), actorName(ev.GetActor()), ev.Message, ev.Cursor)
 	}
 	return 0
 }
