@@ -41,8 +41,10 @@ type Message struct {
 	Problems []Problem
 }
 
-// Limits bound what the decoder accepts. They are checked on a token scan
-// before anything is built. A zero field means its default.
+// Limits bound what the decoder accepts. They are checked on each raw token
+// before the token reaches the code that builds typed values from it, so a
+// message over a limit is refused at the first element past it. A zero field
+// means its default.
 type Limits struct {
 	MaxBytes    int // default 100 KiB
 	MaxDepth    int // default 64 levels of elements
@@ -71,120 +73,6 @@ func (l Limits) withDefaults() Limits {
 
 func syntaxProblem(format string, args ...any) *Problem {
 	return NewProblem(ProblemInvalidMessageSyntaxError, fmt.Sprintf(format, args...))
-}
-
-// Decode parses an NCIP message leniently (reference/ncip-ill.md §1.8): the
-// NCIP namespace may be present, absent or bound to any prefix; version may be
-// qualified or not; elements may come in any order; unknown elements are
-// skipped; NCIP 1 Scheme/Value children are read as a SchemeValuePair. A
-// DOCTYPE or any other directive is refused. Every error is a *Problem: Invalid
-// Message Syntax Error for input that is not a well-formed, bounded NCIP
-// message, Unsupported Service (with ProblemElement set to the element name)
-// for a service element this package does not know; the returned Message then
-// still carries the version read.
-func Decode(data []byte, lim Limits) (*Message, error) {
-	lim = lim.withDefaults()
-	if len(data) > lim.MaxBytes {
-		return nil, syntaxProblem("message is larger than %d bytes", lim.MaxBytes)
-	}
-	if err := scan(data, lim); err != nil {
-		return nil, err
-	}
-	d := newDecoder(data)
-	var root xml.StartElement
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, xmlProblem(err)
-		}
-		if t, ok := tok.(xml.StartElement); ok {
-			root = t
-			break
-		}
-	}
-	if root.Name.Local != "NCIPMessage" {
-		return nil, syntaxProblem("root element is %.64s, not NCIPMessage", root.Name.Local)
-	}
-	m := &Message{}
-	for _, a := range root.Attr {
-		if a.Name.Local == "version" {
-			m.Version = strings.TrimSpace(a.Value)
-		}
-	}
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return m, xmlProblem(err)
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			if m.Body == nil && len(m.Problems) == 0 {
-				return m, NewProblem(ProblemNeededDataMissing, "NCIPMessage has no service element").WithElement("NCIPMessage", "")
-			}
-			return m, nil
-		case xml.StartElement:
-			switch name := t.Name.Local; {
-			case name == "Problem":
-				var p Problem
-				if err := d.DecodeElement(&p, &t); err != nil {
-					return m, xmlProblem(err)
-				}
-				m.Problems = append(m.Problems, p)
-			case name == "Ext":
-				if err := d.Skip(); err != nil {
-					return m, xmlProblem(err)
-				}
-			case m.Body != nil:
-				return m, syntaxProblem("more than one service element (%.64s after %s)", name, m.Body.ServiceName())
-			default:
-				b := newBody(name)
-				if b == nil {
-					return m, NewProblem(ProblemUnsupportedService, fmt.Sprintf("%.64s is not supported", name)).WithElement(truncate(name, 64), "")
-				}
-				if err := d.DecodeElement(b, &t); err != nil {
-					return m, xmlProblem(err)
-				}
-				m.Body = b
-			}
-		}
-	}
-}
-
-// scan walks the raw tokens once and enforces lim and the DOCTYPE ban before
-// any typed value is built.
-func scan(data []byte, lim Limits) error {
-	d := newDecoder(data)
-	depth, count := 0, 0
-	for {
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			if count == 0 {
-				return syntaxProblem("no XML element")
-			}
-			return nil
-		}
-		if err != nil {
-			return xmlProblem(err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			count++
-			if depth > lim.MaxDepth {
-				return syntaxProblem("elements nested deeper than %d", lim.MaxDepth)
-			}
-			if count > lim.MaxElements {
-				return syntaxProblem("more than %d elements", lim.MaxElements)
-			}
-		case xml.EndElement:
-			depth--
-		case xml.Directive:
-			if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
-				return syntaxProblem("DOCTYPE is not allowed")
-			}
-			return syntaxProblem("XML directives are not allowed")
-		}
-	}
 }
 
 func newDecoder(data []byte) *xml.Decoder {
@@ -268,6 +156,12 @@ type EncodeOptions struct {
 // required elements and choices first and returns an error naming the first
 // one that is wrong.
 func Encode(m *Message, opt EncodeOptions) ([]byte, error) {
+	return encode(m, opt, false)
+}
+
+// encode is Encode; checked says m.Body is already the result of strict, so
+// it is not copied and validated a second time.
+func encode(m *Message, opt EncodeOptions, checked bool) ([]byte, error) {
 	if (m.Body == nil) == (len(m.Problems) == 0) {
 		return nil, errors.New("ncip: encode: a message has either a service element or problems")
 	}
@@ -289,9 +183,12 @@ func Encode(m *Message, opt EncodeOptions) ([]byte, error) {
 	b.WriteString(`">`)
 	e := xml.NewEncoder(&b)
 	if m.Body != nil {
-		body, err := strict(m.Body)
-		if err != nil {
-			return nil, err
+		body := m.Body
+		if !checked {
+			var err error
+			if body, err = strict(m.Body); err != nil {
+				return nil, err
+			}
 		}
 		if err := e.EncodeElement(body, xml.StartElement{Name: xml.Name{Local: m.Body.ServiceName()}}); err != nil {
 			return nil, fmt.Errorf("ncip: encode %s: %w", m.Body.ServiceName(), err)

@@ -95,18 +95,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeMessage(w, http.StatusOK, &Message{Version: s.version(m.Version), Problems: []Problem{*p}})
 		return
 	}
-	resp, p := s.serve(r, req)
+	resp, checked, p := s.serve(r, req)
 	if p != nil {
 		s.writeMessage(w, http.StatusOK, &Message{Version: s.version(m.Version), Problems: []Problem{*p}})
 		return
 	}
-	s.writeMessage(w, http.StatusOK, &Message{Version: s.version(m.Version), Body: resp})
+	s.write(w, http.StatusOK, &Message{Version: s.version(m.Version), Body: resp}, checked)
 }
 
 // serve authenticates req and calls the Handler. It returns a response of
 // req's service, or a message-level Unsupported Service problem when the
-// Handler lacks the service (as NCIP responders answer it).
-func (s *Server) serve(r *http.Request, req Request) (Body, *Problem) {
+// Handler lacks the service (as NCIP responders answer it). checked says the
+// response has been through strict already and needs no second check.
+func (s *Server) serve(r *http.Request, req Request) (resp Body, checked bool, p *Problem) {
 	ih := initiationHeader(req)
 	reply := func(resp Response, p *Problem) Body {
 		if p != nil {
@@ -128,7 +129,7 @@ func (s *Server) serve(r *http.Request, req Request) (Body, *Problem) {
 			if !ok {
 				p = authFailed("the partner agency could not be authenticated")
 			}
-			return reply(nil, p), nil
+			return reply(nil, p), false, nil
 		}
 		ctx = WithAgency(ctx, agency)
 	}
@@ -139,7 +140,7 @@ func (s *Server) serve(r *http.Request, req Request) (Body, *Problem) {
 	}
 	if err := missing(req); err != nil {
 		element := strings.TrimSuffix(strings.TrimPrefix(err.Error(), "ncip: "), " is required")
-		return reply(nil, NewProblem(ProblemNeededDataMissing, element+" is missing").WithElement(element, "")), nil
+		return reply(nil, NewProblem(ProblemNeededDataMissing, element+" is missing").WithElement(element, "")), false, nil
 	}
 	timeout := s.Timeout
 	if timeout <= 0 {
@@ -147,25 +148,24 @@ func (s *Server) serve(r *http.Request, req Request) (Body, *Problem) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	resp, err := s.call(ctx, req)
-	var p *Problem
+	hresp, err := s.call(ctx, req)
 	switch {
 	case errors.Is(err, errUnsupported):
-		return nil, NewProblem(ProblemUnsupportedService, req.ServiceName()+" is not supported by this responder").WithElement(req.ServiceName(), "")
+		return nil, false, NewProblem(ProblemUnsupportedService, req.ServiceName()+" is not supported by this responder").WithElement(req.ServiceName(), "")
 	case errors.As(err, &p):
 	case err != nil:
 		s.logger().Error("ncip: handler failed", "service", req.ServiceName(), "from", ih.From(), "to", ih.To(), "err", err)
 		p = NewProblem(ProblemTemporaryProcessingFailure, "the request could not be processed; try again later")
 	}
 	if p != nil {
-		return reply(nil, p), nil
+		return reply(nil, p), false, nil
 	}
-	out := reply(resp, nil)
-	if _, err := strict(out); err != nil {
+	out, err := strict(reply(hresp, nil))
+	if err != nil {
 		s.logger().Error("ncip: handler response is not valid NCIP", "service", req.ServiceName(), "err", err)
-		return reply(nil, NewProblem(ProblemTemporaryProcessingFailure, "the responder built an invalid response")), nil
+		return reply(nil, NewProblem(ProblemTemporaryProcessingFailure, "the responder built an invalid response")), false, nil
 	}
-	return out, nil
+	return out, true, nil
 }
 
 // call runs the Handler, turning a panic into an error.
@@ -191,7 +191,12 @@ func (s *Server) version(v string) string {
 // writeMessage encodes m; should that fail, it answers a message-level
 // Temporary Processing Failure, which always encodes.
 func (s *Server) writeMessage(w http.ResponseWriter, status int, m *Message) {
-	out, err := Encode(m, EncodeOptions{})
+	s.write(w, status, m, false)
+}
+
+// write is writeMessage; checked says m.Body has been through strict.
+func (s *Server) write(w http.ResponseWriter, status int, m *Message, checked bool) {
+	out, err := encode(m, EncodeOptions{}, checked)
 	if err != nil {
 		s.logger().Error("ncip: cannot encode response", "err", err)
 		out, _ = Encode(&Message{Problems: []Problem{*NewProblem(ProblemTemporaryProcessingFailure, "the responder could not encode its response")}}, EncodeOptions{})

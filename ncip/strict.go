@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // This file checks a body against the schema's required elements and
@@ -92,6 +93,70 @@ func present(v reflect.Value) bool {
 	return !v.IsZero()
 }
 
+// fieldRule is what check needs to know of one struct field, read once per
+// type from its tags (see the rules at the top of this file).
+type fieldRule struct {
+	name  string // the element name, from the xml tag or the field name
+	rule  string // the ncip tag
+	kind  string // for group rules: "one", "any" or "opt1"
+	group int    // for group rules: index into structRules.groups
+	skip  bool   // a Problem: never checked below
+}
+
+// structRules are the rules of one struct type.
+type structRules struct {
+	leaf   bool
+	fields []fieldRule
+	groups []groupRule
+}
+
+// groupRule is one choice group of a struct, in order of first appearance.
+type groupRule struct {
+	kind  string
+	names string // the alternatives joined with " | ", for error messages
+}
+
+// rulesCache maps a reflect.Type to its *structRules. Types are a fixed set,
+// so the cache is bounded; it saves parsing struct tags on every message.
+var rulesCache sync.Map
+
+func rulesOf(t reflect.Type) *structRules {
+	if r, ok := rulesCache.Load(t); ok {
+		return r.(*structRules)
+	}
+	r := &structRules{leaf: leafTypes[t]}
+	if !r.leaf {
+		index := map[string]int{}
+		var names [][]string
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name := strings.Split(f.Tag.Get("xml"), ",")[0]
+			if name == "" {
+				name = f.Name
+			}
+			fr := fieldRule{name: name, rule: f.Tag.Get("ncip"), group: -1, skip: f.Type == problemType}
+			if fr.rule != "req" && fr.rule != "min=1" && strings.Contains(fr.rule, "=") {
+				kind, g, _ := strings.Cut(fr.rule, "=")
+				gi, ok := index[g]
+				if !ok {
+					gi = len(r.groups)
+					index[g] = gi
+					r.groups = append(r.groups, groupRule{kind: kind})
+					names = append(names, nil)
+				}
+				fr.kind, fr.group = kind, gi
+				names[gi] = append(names[gi], name)
+			}
+			r.fields = append(r.fields, fr)
+		}
+		for i := range r.groups {
+			r.groups[i].names = strings.Join(names[i], " | ")
+		}
+	}
+	v, _ := rulesCache.LoadOrStore(t, r)
+	return v.(*structRules)
+}
+
 func check(v reflect.Value, path string, strict bool) error {
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -111,72 +176,71 @@ func check(v reflect.Value, path string, strict bool) error {
 	default:
 		return nil
 	}
-	if leafTypes[v.Type()] {
+	rules := rulesOf(v.Type())
+	if rules.leaf {
 		return nil
 	}
-	t := v.Type()
-	type group struct {
-		kind  string
-		count int
-		names []string
-	}
-	groups := map[string]*group{}
-	var order []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		fv := v.Field(i)
-		name := strings.Split(f.Tag.Get("xml"), ",")[0]
-		if name == "" {
-			name = f.Name
+	// Most structs have at most a few groups; counts live on the stack.
+	var countsBuf [8]int
+	counts := countsBuf[:0]
+	if strict {
+		if len(rules.groups) <= len(countsBuf) {
+			counts = countsBuf[:len(rules.groups)]
+		} else {
+			counts = make([]int, len(rules.groups))
 		}
-		rule := f.Tag.Get("ncip")
+	}
+	for i := range rules.fields {
+		f := &rules.fields[i]
+		fv := v.Field(i)
 		has := present(fv)
 		switch {
 		case !strict:
-			if rule == "req" && fv.Kind() == reflect.Pointer && fv.IsNil() {
-				return fmt.Errorf("ncip: %s/%s is required", path, name)
+			if f.rule == "req" && fv.Kind() == reflect.Pointer && fv.IsNil() {
+				return fmt.Errorf("ncip: %s/%s is required", path, f.name)
 			}
-		case rule == "req":
+		case f.rule == "req":
 			if !has {
-				return fmt.Errorf("ncip: encode: %s/%s is required", path, name)
+				return fmt.Errorf("ncip: encode: %s/%s is required", path, f.name)
 			}
-		case rule == "min=1":
+		case f.rule == "min=1":
 			if fv.Len() == 0 {
-				return fmt.Errorf("ncip: encode: %s/%s must occur at least once", path, name)
+				return fmt.Errorf("ncip: encode: %s/%s must occur at least once", path, f.name)
 			}
-		case strings.Contains(rule, "="):
-			kind, g, _ := strings.Cut(rule, "=")
-			gr := groups[g]
-			if gr == nil {
-				gr = &group{kind: kind}
-				groups[g] = gr
-				order = append(order, g)
-			}
-			gr.names = append(gr.names, name)
+		case f.group >= 0:
 			if has {
-				gr.count++
+				counts[f.group]++
 			}
 		}
-		if has && f.Type != problemType {
-			if err := check(fv, path+"/"+name, strict); err != nil {
+		if has && !f.skip && descends(fv) {
+			if err := check(fv, path+"/"+f.name, strict); err != nil {
 				return err
 			}
 		}
 	}
-	for _, g := range order {
-		if !strict {
-			break
-		}
-		gr := groups[g]
-		alts := strings.Join(gr.names, " | ")
+	if !strict {
+		return nil
+	}
+	for i, g := range rules.groups {
 		switch {
-		case gr.kind == "one" && gr.count != 1:
-			return fmt.Errorf("ncip: encode: %s needs exactly one of (%s), has %d", path, alts, gr.count)
-		case gr.kind == "any" && gr.count == 0:
-			return fmt.Errorf("ncip: encode: %s needs one of (%s)", path, alts)
-		case gr.kind == "opt1" && gr.count > 1:
-			return fmt.Errorf("ncip: encode: %s allows at most one of (%s)", path, alts)
+		case g.kind == "one" && counts[i] != 1:
+			return fmt.Errorf("ncip: encode: %s needs exactly one of (%s), has %d", path, g.names, counts[i])
+		case g.kind == "any" && counts[i] == 0:
+			return fmt.Errorf("ncip: encode: %s needs one of (%s)", path, g.names)
+		case g.kind == "opt1" && counts[i] > 1:
+			return fmt.Errorf("ncip: encode: %s allows at most one of (%s)", path, g.names)
 		}
 	}
 	return nil
+}
+
+// descends reports whether check can find anything to check below v: only
+// structs (through pointers and slices) carry rules. It saves building the
+// path string for every string and int field.
+func descends(v reflect.Value) bool {
+	t := v.Type()
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Struct && !leafTypes[t]
 }

@@ -187,8 +187,9 @@ func wants(types []ncip.SchemeValue, name string) bool {
 	if len(types) == 0 {
 		return true
 	}
+	want := squash(name)
 	for _, t := range types {
-		if squash(t.Value) == squash(name) {
+		if squash(t.Value) == want {
 			return true
 		}
 	}
