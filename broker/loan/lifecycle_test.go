@@ -169,10 +169,7 @@ func TestRotaAdvances(t *testing.T) {
 		t.Errorf("CancelRequestItem at EAST: %d calls (%v)", n, c.ils["EAST"].CallList())
 	}
 	// SOUTH does not answer: Run times it out.
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- e.Run(runCtx) }()
-	defer func() { stop(); <-done }()
+	stopRun := startRun(t, e)
 	waitFor(t, "end of rota", func() bool {
 		r, _ = e.Get(ctx, r.Loan.ID)
 		return r.Loan.State == ill.EndOfRota
@@ -180,7 +177,10 @@ func TestRotaAdvances(t *testing.T) {
 	if r.Loan.Reason == "" || r.Loan.Rota[1].State != ill.TimedOut {
 		t.Fatalf("end of rota: reason %q, rota %+v", r.Loan.Reason, r.Loan.Rota)
 	}
-	// A lender whose ILS refuses the request is passed over at once.
+	// A lender whose ILS refuses the request is passed over at once. Run
+	// stops first: on a loaded machine it could time SOUTH out (300ms)
+	// before Create returns.
+	stopRun()
 	isbn = c.title("3", "SOUTH")
 	c.catalog.add(isbn, ill.Holding{Member: "EAST", Available: true, ItemID: "no-such-item"})
 	r, err = e.Create(ctx, CreateRequest{Requester: "NORTH", Patron: "N0001", Bib: Bib{ISBN: isbn}, Actor: operator})
@@ -277,10 +277,7 @@ func TestAnonymise(t *testing.T) {
 	if r.Loan.State != ill.Cancelled || r.Loan.Patron != "N0001" {
 		t.Fatalf("after cancel: %s patron %q", r.Loan.State, r.Loan.Patron)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- e.Run(runCtx) }()
-	defer func() { stop(); <-done }()
+	defer startRun(t, e)()
 	waitFor(t, "anonymised", func() bool {
 		r, _ = e.Get(ctx, r.Loan.ID)
 		return r.Loan.Anonymised
