@@ -19,8 +19,11 @@ import (
 )
 
 // The embedded driver keeps everything in one bbolt file. Every write is one
-// bbolt Update transaction, so the loan, its events, the feed entries, the
-// timer and the dedup record are committed (and fsynced) together.
+// function run inside a bbolt read-write transaction, so the loan, its
+// events, the feed entries, the timer and the dedup record are committed
+// (and fsynced) together. Writes that arrive while another is committing
+// share one commit through bbolt's DB.Batch (see batch), so many kiosks
+// pay for one fsync instead of one each.
 //
 // Buckets:
 //
@@ -49,14 +52,15 @@ var (
 )
 
 type embedded struct {
-	db     *bolt.DB
-	path   string
-	n      int
-	closed atomic.Bool
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	snap   *snapshotServer // nil when the snapshot socket is off or failed
-	now    func() time.Time
+	db      *bolt.DB
+	writers atomic.Int64 // batch calls in progress
+	path    string
+	n       int
+	closed  atomic.Bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	snap    *snapshotServer // nil when the snapshot socket is off or failed
+	now     func() time.Time
 }
 
 func openEmbedded(ctx context.Context, o Options) (*embedded, error) {
@@ -70,6 +74,7 @@ func openEmbedded(ctx context.Context, o Options) (*embedded, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.MaxBatchDelay = batchDelay
 	s := &embedded{db: db, path: o.Path, n: o.Partitions, stop: make(chan struct{}), now: time.Now}
 	if err := db.Update(s.initBuckets); err != nil {
 		db.Close()
@@ -157,6 +162,42 @@ func (s *embedded) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	return s.wrap(s.db.Update(fn))
 }
 
+// batchDelay is how long a batch of writes waits for more writers before it
+// commits (bbolt's DB.MaxBatchDelay, 10ms by default). Writers that arrive
+// during a commit's fsync gather in the next batch anyway, so a short
+// window is enough and keeps the added latency small.
+const batchDelay = 200 * time.Microsecond
+
+// soloWriters is how many writes at once still commit one by one: with
+// one writer waiting behind a commit, a batch would add its delay and a
+// goroutine hop and save no fsync (measured: CAS from 2 goroutines fell
+// from ~1600 to ~750 ops/s when every second writer batched).
+const soloWriters = 2
+
+// batch runs fn in a read-write transaction that it may share with other
+// writers (bbolt DB.Batch): while at most soloWriters writes are in
+// progress it commits on its own like update; beyond that it joins the
+// current batch, which commits every writer's changes with one fsync.
+//
+// DB.Batch may run fn more than once, each time in a new transaction: when
+// another function in the batch fails, the batch is rolled back and rerun
+// without it, and the failing function is rerun alone. So fn must be
+// idempotent: it sets every result it hands back on each run, decides from
+// what the transaction reads, and returns an error only to roll back (a
+// refusal it wants to report without writing is kept in a variable that
+// fn resets, and fn returns nil, so it does not cost the others a retry).
+func (s *embedded) batch(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if s.writers.Add(1) <= soloWriters {
+		defer s.writers.Add(-1)
+		return s.wrap(s.db.Update(fn))
+	}
+	defer s.writers.Add(-1)
+	return s.wrap(s.db.Batch(fn))
+}
+
 func (s *embedded) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -182,7 +223,10 @@ func (s *embedded) CompareAndSet(ctx context.Context, loanID string, expect uint
 	return compareAndSet(ctx, s, loanID, expect, data, events, timer, dedup)
 }
 
-// Apply implements Store.Apply in one bbolt transaction.
+// Apply implements Store.Apply in one bbolt transaction, which concurrent
+// writers may share (see batch). Every check comes before the first write,
+// so a refused mutation has written nothing when it returns nil to the
+// batch.
 func (s *embedded) Apply(ctx context.Context, m Mutation) (Result, error) {
 	now := s.now()
 	if err := prepare(&m, s.n, now); err != nil {
@@ -191,7 +235,9 @@ func (s *embedded) Apply(ctx context.Context, m Mutation) (Result, error) {
 	p := partitionOf(m.LoanID, s.n)
 	fp := fingerprint(&m)
 	var res Result
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	var refused error // a refusal is reported without rolling back the batch
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		res, refused = Result{}, nil
 		loans := s.part(tx, p, bLoans)
 		dedup := s.part(tx, p, bDedup)
 		dk := append([]byte(m.LoanID+"\x00"), m.DedupKey...)
@@ -207,7 +253,8 @@ func (s *embedded) Apply(ctx context.Context, m Mutation) (Result, error) {
 				}
 				if int64(exp) > now.UnixNano() {
 					if string(fpOld) != fp {
-						return fmt.Errorf("%w: dedup key %q was used for a different write", ErrConflict, m.DedupKey)
+						refused = fmt.Errorf("%w: dedup key %q was used for a different write", ErrConflict, m.DedupKey)
+						return nil
 					}
 					res = Result{Loan: Loan{ID: m.LoanID, Partition: p, Version: v, Data: m.Data, UpdatedAt: at}, Replayed: true}
 					return nil
@@ -224,11 +271,14 @@ func (s *embedded) Apply(ctx context.Context, m Mutation) (Result, error) {
 		}
 		switch {
 		case m.ExpectVersion == 0 && cur != 0:
-			return fmt.Errorf("%w: loan %s", ErrExists, m.LoanID)
+			refused = fmt.Errorf("%w: loan %s", ErrExists, m.LoanID)
+			return nil
 		case m.ExpectVersion != 0 && cur == 0:
-			return fmt.Errorf("%w: loan %s", ErrNotFound, m.LoanID)
+			refused = fmt.Errorf("%w: loan %s", ErrNotFound, m.LoanID)
+			return nil
 		case m.ExpectVersion != cur:
-			return fmt.Errorf("%w: loan %s is at version %d, not %d", ErrConflict, m.LoanID, cur, m.ExpectVersion)
+			refused = fmt.Errorf("%w: loan %s is at version %d, not %d", ErrConflict, m.LoanID, cur, m.ExpectVersion)
+			return nil
 		}
 		next := cur + 1
 		if err := loans.Put([]byte(m.LoanID), encodeRecord(next, now, m.Data)); err != nil {
@@ -253,6 +303,9 @@ func (s *embedded) Apply(ctx context.Context, m Mutation) (Result, error) {
 		res = Result{Loan: Loan{ID: m.LoanID, Partition: p, Version: next, Data: m.Data, UpdatedAt: now}, Events: evs}
 		return nil
 	})
+	if err == nil {
+		err = refused
+	}
 	if err != nil {
 		return Result{}, err
 	}

@@ -29,7 +29,7 @@ func (s *embedded) PutTTL(ctx context.Context, key string, value []byte, ttl tim
 		return err
 	}
 	exp := s.now().Add(ttl)
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.batch(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bTTL).Put([]byte(key), withExpiry(exp, value))
 	})
 }
@@ -55,7 +55,7 @@ func (s *embedded) DeleteTTL(ctx context.Context, key string) error {
 	if err := checkID("key", key, MaxIDLen); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.batch(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bTTL).Delete([]byte(key))
 	})
 }
@@ -67,7 +67,8 @@ func (s *embedded) PutIfAbsent(ctx context.Context, key string, value []byte, tt
 	now := s.now()
 	var stored []byte
 	created := false
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
+		created, stored = false, nil
 		b := tx.Bucket(bTTL)
 		if v := b.Get([]byte(key)); v != nil && !expiredAt(v, now) {
 			stored = bytes.Clone(v[8:])
@@ -91,7 +92,7 @@ func (s *embedded) Incr(ctx context.Context, key string, window time.Duration) (
 	}
 	now := s.now()
 	var n int64
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.batch(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bCtr)
 		v := b.Get([]byte(key))
 		exp := now.Add(window)
@@ -112,7 +113,7 @@ func (s *embedded) Reset(ctx context.Context, key string) error {
 	if err := checkID("key", key, MaxIDLen); err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
+	return s.batch(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bCtr).Delete([]byte(key))
 	})
 }
