@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -162,6 +163,43 @@ func Encode(m *Message, opt EncodeOptions) ([]byte, error) {
 // encode is Encode; checked says m.Body is already the result of strict, so
 // it is not copied and validated a second time.
 func encode(m *Message, opt EncodeOptions, checked bool) ([]byte, error) {
+	eb, err := encodeBuf(m, opt, checked)
+	if err != nil {
+		return nil, err
+	}
+	out := bytes.Clone(eb.b.Bytes())
+	eb.release()
+	return out, nil
+}
+
+// encBuf is an output buffer with an xml.Encoder writing into it, kept in
+// encPool between messages: each xml.Encoder allocates a 4 KiB bufio.Writer,
+// and a fresh buffer grows several times per message. An encoder is put back
+// only after it wrote whole elements without error, when it holds no state.
+type encBuf struct {
+	b bytes.Buffer
+	e *xml.Encoder
+}
+
+var encPool = sync.Pool{New: func() any {
+	eb := &encBuf{}
+	eb.e = xml.NewEncoder(&eb.b)
+	return eb
+}}
+
+// maxPooled caps the buffer kept in encPool, so that one large message does
+// not keep its memory.
+const maxPooled = 64 << 10
+
+func (eb *encBuf) release() {
+	if eb.b.Cap() <= maxPooled {
+		encPool.Put(eb)
+	}
+}
+
+// encodeBuf encodes m into a buffer from encPool; the caller releases it
+// once it has used the bytes.
+func encodeBuf(m *Message, opt EncodeOptions, checked bool) (*encBuf, error) {
 	if (m.Body == nil) == (len(m.Problems) == 0) {
 		return nil, errors.New("ncip: encode: a message has either a service element or problems")
 	}
@@ -169,7 +207,21 @@ func encode(m *Message, opt EncodeOptions, checked bool) ([]byte, error) {
 	if version == "" {
 		version = Version202
 	}
-	var b bytes.Buffer
+	body := m.Body
+	if body != nil && !checked {
+		var err error
+		if body, err = strict(m.Body); err != nil {
+			return nil, err
+		}
+	}
+	for i := range m.Problems {
+		if err := validate(&m.Problems[i], "Problem"); err != nil {
+			return nil, err
+		}
+	}
+	eb := encPool.Get().(*encBuf)
+	b, e := &eb.b, eb.e
+	b.Reset()
 	b.WriteString(xml.Header)
 	b.WriteString(`<NCIPMessage xmlns="` + Namespace + `" xmlns:ncip="` + Namespace + `" `)
 	if opt.UnqualifiedVersion {
@@ -177,27 +229,16 @@ func encode(m *Message, opt EncodeOptions, checked bool) ([]byte, error) {
 	} else {
 		b.WriteString(`ncip:version="`)
 	}
-	if err := xml.EscapeText(&b, []byte(version)); err != nil {
+	if err := xml.EscapeText(b, []byte(version)); err != nil {
 		return nil, err
 	}
 	b.WriteString(`">`)
-	e := xml.NewEncoder(&b)
-	if m.Body != nil {
-		body := m.Body
-		if !checked {
-			var err error
-			if body, err = strict(m.Body); err != nil {
-				return nil, err
-			}
-		}
+	if body != nil {
 		if err := e.EncodeElement(body, xml.StartElement{Name: xml.Name{Local: m.Body.ServiceName()}}); err != nil {
 			return nil, fmt.Errorf("ncip: encode %s: %w", m.Body.ServiceName(), err)
 		}
 	}
 	for i := range m.Problems {
-		if err := validate(&m.Problems[i], "Problem"); err != nil {
-			return nil, err
-		}
 		if err := e.EncodeElement(&m.Problems[i], xml.StartElement{Name: xml.Name{Local: "Problem"}}); err != nil {
 			return nil, fmt.Errorf("ncip: encode Problem: %w", err)
 		}
@@ -206,5 +247,5 @@ func encode(m *Message, opt EncodeOptions, checked bool) ([]byte, error) {
 		return nil, err
 	}
 	b.WriteString("</NCIPMessage>\n")
-	return b.Bytes(), nil
+	return eb, nil
 }

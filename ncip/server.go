@@ -196,15 +196,16 @@ func (s *Server) writeMessage(w http.ResponseWriter, status int, m *Message) {
 
 // write is writeMessage; checked says m.Body has been through strict.
 func (s *Server) write(w http.ResponseWriter, status int, m *Message, checked bool) {
-	out, err := encode(m, EncodeOptions{}, checked)
+	eb, err := encodeBuf(m, EncodeOptions{}, checked)
 	if err != nil {
 		s.logger().Error("ncip: cannot encode response", "err", err)
-		out, _ = Encode(&Message{Problems: []Problem{*NewProblem(ProblemTemporaryProcessingFailure, "the responder could not encode its response")}}, EncodeOptions{})
+		eb, _ = encodeBuf(&Message{Problems: []Problem{*NewProblem(ProblemTemporaryProcessingFailure, "the responder could not encode its response")}}, EncodeOptions{}, false)
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(out)
+	_, _ = w.Write(eb.b.Bytes())
+	eb.release()
 }
 
 // readBody returns the NCIP document of r: the body for application/xml,
@@ -227,7 +228,7 @@ func readBody(r *http.Request, max int) ([]byte, int, *Problem) {
 	if r.ContentLength > int64(max) {
 		return nil, http.StatusRequestEntityTooLarge, syntaxProblem("message is larger than %d bytes", max)
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, int64(max)+1))
+	data, err := readAll(io.LimitReader(r.Body, int64(max)+1), r.ContentLength)
 	if err != nil {
 		return nil, http.StatusBadRequest, syntaxProblem("cannot read the request body")
 	}
@@ -242,6 +243,30 @@ func readBody(r *http.Request, max int) ([]byte, int, *Problem) {
 		data = []byte(v.Get("xml"))
 	}
 	return data, http.StatusOK, nil
+}
+
+// readAll is io.ReadAll starting from a buffer of the announced length (when
+// there is one, already checked against the limit), so that a body is read
+// into one allocation instead of growing from 512 bytes.
+func readAll(r io.Reader, length int64) ([]byte, error) {
+	size := 512
+	if length > 0 {
+		size = int(length) + 1 // room to read the end of the body
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // initiationHeader returns the InitiationHeader of a request.

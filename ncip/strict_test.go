@@ -1,6 +1,9 @@
 package ncip
 
 import (
+	"bytes"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -32,5 +35,43 @@ func TestEncodeRuleErrors(t *testing.T) {
 				t.Errorf("%s: Encode error = %v, want %q", c.name, err, c.want)
 			}
 		}
+	}
+}
+
+// TestEncodeConcurrent checks that encoders shared through a pool give each
+// caller its own bytes: messages encoded at once from many goroutines come
+// out as they do one at a time, and a returned slice is not overwritten by
+// a later message.
+func TestEncodeConcurrent(t *testing.T) {
+	var msgs []*Message
+	var want [][]byte
+	for i := range 20 {
+		m := &Message{Body: &LookupUserResponse{UserID: &UserID{Value: strings.Repeat("U", i+1)}}}
+		if i%3 == 0 {
+			m = &Message{Problems: []Problem{*NewProblem(ProblemUnknownUser, strings.Repeat("x", 100*i))}}
+		}
+		out, err := Encode(m, EncodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, want = append(msgs, m), append(want, out)
+	}
+	first := bytes.Clone(want[0])
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for k := range 50 {
+				i := (g + k) % len(msgs)
+				out, err := Encode(msgs[i], EncodeOptions{})
+				if err != nil || !bytes.Equal(out, want[i]) {
+					t.Errorf("message %d: %v\n%s\nwant\n%s", i, err, out, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if !bytes.Equal(first, want[0]) {
+		t.Errorf("an earlier result was overwritten:\n%s", want[0])
 	}
 }
