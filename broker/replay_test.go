@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/illgw/illgw/broker/state"
+	"github.com/illgw/illgw/internal/testenv"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
 	"github.com/illgw/illgw/sip2"
 	"github.com/illgw/illgw/sip2/memory"
@@ -101,32 +102,47 @@ func kioskSend(t *testing.T, addr string, msg []byte) string {
 }
 
 // TestReplayEntryHoldsNoPIN: a checkout with a PIN, sent to one gateway
-// instance, leaves in the real store (bbolt; the broker's TestMain counts testenv's
-// spawner goroutine as a leak, so Redis is covered by cmd/illgw's
-// two-instance test) an entry in which
+// instance, leaves in the real store (bbolt, and a real redis-server
+// started by testenv) an entry in which
 // neither the PIN nor the request appears; the kiosk's retry of the same
 // bytes on a new connection to the other instance gets the same response
 // byte for byte, and the ILS charges the item once (issue 6 point 2).
 func TestReplayEntryHoldsNoPIN(t *testing.T) {
-	stores := map[string]func(t *testing.T) state.Store{
-		"embedded": func(t *testing.T) state.Store {
+	// Each store opener returns the stores of two gateway instances: one
+	// bbolt file can be open in one process only, so both embedded
+	// instances share it; on Redis each instance has its own client.
+	stores := map[string]func(t *testing.T) (state.Store, state.Store){
+		"embedded": func(t *testing.T) (state.Store, state.Store) {
 			st, err := state.Open(context.Background(), state.Options{Driver: "embedded", Path: filepath.Join(t.TempDir(), "illgw.db"), NoSnapshotSocket: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { st.Close() })
-			return st
+			return st, st
+		},
+		"redis": func(t *testing.T) (state.Store, state.Store) {
+			r := testenv.Redis(t)
+			var sts [2]state.Store
+			for i := range sts {
+				st, err := state.Open(context.Background(), state.Options{Driver: "redis", Addrs: []string{r.Addr}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				sts[i] = st
+			}
+			return sts[0], sts[1]
 		},
 	}
 	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {
-			st := open(t)
+			st, st2 := open(t)
 			const pin = "PIN-7zq-4711"
 			ils := memory.New()
 			ils.AddAccount(memory.Account{Login: "kiosk1", PasswordHash: memory.HashPassword("kiosk1pass", 4), Institution: "NORTH"})
 			ils.AddPatron(memory.Patron{ID: "N0001", PIN: pin, Name: "Ada Lovelace"})
 			ils.AddItem(memory.Item{ID: "NI0001", Title: "Title 1"})
-			a, b := replayInstance(t, st, ils), replayInstance(t, st, ils)
+			a, b := replayInstance(t, st, ils), replayInstance(t, st2, ils)
 
 			req := (sip2.Codec{}).Encode(&sip2.Checkout{InstitutionID: "NORTH", PatronID: "N0001", ItemID: "NI0001", PatronPassword: pin,
 				TransactionDate: time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)}, 3)
