@@ -32,6 +32,28 @@ type fixture struct {
 	members illgwv1.MembersClient
 }
 
+// serveBroker serves b's services on an in-memory listener and returns a
+// client connection to them; both stop when the test ends, before the
+// cleanups registered earlier run.
+func serveBroker(t *testing.T, b *Broker) *grpc.ClientConn {
+	t.Helper()
+	srv := grpc.NewServer()
+	b.Register(srv)
+	ln := bufconn.Listen(1 << 20)
+	go srv.Serve(ln)
+	conn, err := grpc.NewClient("passthrough:///bufconn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ln.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		srv.Stop()
+	})
+	return conn
+}
+
 // newFixture serves a Broker over an in-memory gRPC connection backed by a
 // real embedded store in a temporary folder.
 func newFixture(t *testing.T) *fixture {
@@ -47,21 +69,8 @@ func newFixture(t *testing.T) *fixture {
 		Members:     testMembers,
 		Databases:   map[string][]string{"consortium": {"NORTH", "SOUTH"}, "all": {"NORTH", "SOUTH", "LOC"}},
 	})
-	srv := grpc.NewServer()
-	b.Register(srv)
-	ln := bufconn.Listen(1 << 20)
-	go srv.Serve(ln)
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ln.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
-		st.Close()
-	})
+	t.Cleanup(func() { st.Close() })
+	conn := serveBroker(t, b)
 	return &fixture{store: st, conn: conn, loans: illgwv1.NewLoansClient(conn), members: illgwv1.NewMembersClient(conn)}
 }
 

@@ -14,10 +14,7 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/illgw/illgw/broker/member"
 	"github.com/illgw/illgw/broker/patron"
@@ -106,23 +103,12 @@ func newCircFixtureNCIP(t *testing.T, source PatronSource, dir PatronDirectory, 
 			{Login: "lan-only", PasswordHash: string(hash), Member: "NORTH", AllowedCIDRs: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}},
 			{Login: "south", PasswordHash: string(hash), Member: "SOUTH"},
 		}})
-	srv := grpc.NewServer()
-	b.Register(srv)
-	bl := bufconn.Listen(1 << 20)
-	go srv.Serve(bl)
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return bl.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
 		acs.Close()
 		reg.Close()
 		st.Close()
 	})
+	conn := serveBroker(t, b)
 	f := &circFixture{circ: illgwv1.NewCirculationClient(conn), ils: ils, acs: acs}
 	resp, err := f.circ.Login(ctxT(t), &illgwv1.LoginRequest{Login: "kiosk1", Password: "kiosk1pass", Location: "MAIN", RemoteAddr: "127.0.0.1:5000"})
 	if err != nil || !resp.GetOk() {

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,9 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/illgw/illgw/broker/ill"
 	"github.com/illgw/illgw/broker/loan"
@@ -62,26 +59,14 @@ func loansFixture(t *testing.T) (illgwv1.LoansClient, *sim.Consortium) {
 	b := New(Options{Store: st, Members: members, Registry: reg,
 		Loans: LoanOptions{Catalog: HoldingsFrom(simCatalog{}, "SOUTH", "EAST"),
 			Tune: func(o *loan.Options) { o.WatchPoll = 20 * time.Millisecond; o.CallBackoff = 10 * time.Millisecond }}})
-	srv := grpc.NewServer()
-	b.Register(srv)
-	ln := bufconn.Listen(1 << 20)
-	go srv.Serve(ln)
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ln.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		conn.Close()
-		srv.Stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		b.Loans().Close(ctx)
 		reg.Close()
 		st.Close()
 	})
-	return illgwv1.NewLoansClient(conn), cons
+	return illgwv1.NewLoansClient(serveBroker(t, b)), cons
 }
 
 func act(t *testing.T, c illgwv1.LoansClient, id string, a illgwv1.LoanAction, kind illgwv1.Actor_Kind, who, member string) *illgwv1.Loan {
