@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -49,6 +48,10 @@ type memberAnswer struct {
 	res     *member.SearchResult
 	err     error
 	elapsed time.Duration
+	// recs are res.Records normalised, done in the member's own goroutine
+	// so that one member's records are converted while the others are
+	// still answering.
+	recs []*mergedRecord
 }
 
 // fanOut asks every member at once and merges what comes back. Each call
@@ -97,6 +100,9 @@ func (c *catalog) ask(ctx context.Context, code string, rpn *z3950.RPNQuery) mem
 		a.res, a.err = cat.Search(ctx, req)
 	}
 	a.elapsed = time.Since(start)
+	if a.res != nil {
+		a.recs = normalise(code, a.res.Records)
+	}
 	return a
 }
 
@@ -135,7 +141,7 @@ func (c *catalog) merge(answers []memberAnswer) *resultSet {
 		mr := &illgwv1.MemberResult{Member: a.code, Elapsed: durationpb.New(a.elapsed)}
 		if a.res != nil {
 			mr.HitCount = int64(a.res.Hits)
-			lists[i] = normalise(a.code, a.res.Records)
+			lists[i] = a.recs
 		}
 		if a.err != nil {
 			d, failed := memberDiagnostic(a.code, a.err)
@@ -209,7 +215,9 @@ func appendOnce(l []int, i int) []int {
 // normalise turns a member's records into UTF-8 MARC21 (leader/09 'a',
 // NFC: marc.ToUTF8 with the charset detected from the data and leader)
 // with the member's holdings. Records the member sent as surrogate
-// diagnostics, or that cannot be read, are left out.
+// diagnostics, or that cannot be read, are left out. A record that needs
+// no conversion is kept as sent: normalise owns recs and may change
+// their Data (leader/09).
 func normalise(code string, recs []member.Record) []*mergedRecord {
 	out := make([]*mergedRecord, 0, len(recs))
 	for _, r := range recs {
@@ -233,7 +241,7 @@ func normalise(code string, recs []member.Record) []*mergedRecord {
 				// Nothing to convert: ASCII reads the same in MARC-8 and
 				// UTF-8, so the record as sent is the record to keep, with
 				// leader/09 saying UTF-8.
-				iso = bytes.Clone(r.Data)
+				iso = r.Data
 				iso[9] = 'a'
 				rec.Leader[9] = 'a'
 			} else if err == nil {

@@ -134,16 +134,15 @@ func (c *Catalog) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 	return res, err
 }
 
+// searchZ3950 runs one search and retrieves up to req.Max records. The
+// records are asked for in the search itself (piggybacked by the
+// small-set rule, Z39.50-2003 §3.2.2.1.4: smallSetUpperBound = Max), so a
+// result of at most Max records costs one round trip instead of two; a
+// larger result, or records the target did not send with the search, are
+// presented as before (§3.2.3). A search whose records part came back as
+// a diagnostic is run again without piggyback, so the answer is what the
+// search and present alone would give.
 func searchZ3950(ctx context.Context, zc *z3950.Client, db string, req SearchRequest) (*SearchResult, error) {
-	sr, err := zc.Search(ctx, []string{db}, z3950.Query{RPN: req.Query}, nil)
-	if err != nil {
-		return nil, err
-	}
-	res := &SearchResult{Hits: sr.ResultCount}
-	n := min(req.Max, sr.ResultCount)
-	if n <= 0 {
-		return res, nil
-	}
 	syntax := req.Syntax
 	if syntax == nil {
 		syntax = z3950.OIDUSMARC
@@ -152,7 +151,36 @@ func searchZ3950(ctx context.Context, zc *z3950.Client, db string, req SearchReq
 	if es == "" {
 		es = "F"
 	}
-	recs, err := zc.Present(ctx, "", 1, n, syntax, es)
+	var opts *z3950.SearchOptions
+	if req.Max > 0 {
+		opts = &z3950.SearchOptions{Piggyback: req.Max, Syntax: syntax, ElementSet: es}
+	}
+	q := z3950.Query{RPN: req.Query}
+	sr, err := zc.Search(ctx, []string{db}, q, opts)
+	if err != nil && opts != nil && sr != nil && sr.SearchStatus {
+		opts = nil
+		sr, err = zc.Search(ctx, []string{db}, q, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &SearchResult{Hits: sr.ResultCount}
+	n := min(req.Max, sr.ResultCount)
+	if n <= 0 {
+		return res, nil
+	}
+	var got []z3950.NamePlusRecord
+	if opts != nil {
+		got = sr.Records[:min(len(sr.Records), n)]
+	}
+	res.Records = make([]Record, 0, n)
+	for _, npr := range got {
+		res.Records = append(res.Records, z3950Record(npr))
+	}
+	if len(got) == n {
+		return res, nil
+	}
+	recs, err := zc.Present(ctx, "", len(got)+1, n-len(got), syntax, es)
 	for _, npr := range recs {
 		res.Records = append(res.Records, z3950Record(npr))
 	}

@@ -54,6 +54,10 @@ type Session struct {
 	dbs   map[string]string // result set -> the database it was searched in, for records
 	// inMemory: the broker holds sets of this session in memory.
 	inMemory bool
+	// last and pre: the first records of a Z39.50 search come with the
+	// search (prefetch.go).
+	last shape
+	pre  *prefetched
 }
 
 func (s *Session) ctx(ctx context.Context) context.Context {
@@ -74,9 +78,25 @@ func (s *Session) Search(ctx context.Context, q *z3950.SearchQuery) (*z3950.Sear
 		return nil, err
 	}
 	req := &illgwv1.SearchRequest{Databases: q.Databases, Query: pq, ResultSetName: q.ResultSet, Session: s.id, Shared: q.TTL > 0}
+	s.forget(q.ResultSet)
+	var sh shape
+	if !req.Shared && s.b.protocol() == "z3950" {
+		sh = s.prefetchShape()
+		req.Count, req.RecordSyntax, req.ElementSet, req.Charset = int64(sh.count), sh.syntax, sh.elementSet, sh.charset
+	}
 	resp, err := s.b.Client.Search(s.ctx(ctx), req)
 	if err != nil {
 		return nil, diagnostic(err)
+	}
+	if req.Count > 0 {
+		// The broker adds the diagnostic of records it could not render
+		// last, without a member: that is not a warning of the search, and
+		// the client's present will meet it again.
+		if n := len(resp.Diagnostics); n > 0 && resp.Diagnostics[n-1].Member == "" {
+			resp.Diagnostics = resp.Diagnostics[:n-1]
+		} else if int64(len(resp.Records)) == min(req.Count, resp.HitCount) {
+			s.pre = &prefetched{set: setName(q.ResultSet), shape: sh, recs: resp.Records}
+		}
 	}
 	if len(q.Databases) > 0 {
 		s.dbs[q.ResultSet] = q.Databases[0]
@@ -131,17 +151,22 @@ func (s *Session) Fetch(ctx context.Context, f *z3950.FetchRequest) ([]z3950.Rec
 	if f.MARC8 || s.marc8 {
 		req.Charset = "marc-8"
 	}
-	resp, err := s.b.Client.Present(s.ctx(ctx), req)
-	if err != nil {
-		return nil, diagnostic(err)
-	}
-	if len(resp.Records) == 0 && len(resp.Diagnostics) > 0 {
-		d := resp.Diagnostics[0]
-		return nil, z3950.NewDiagnostic(int(d.Code), d.Addinfo)
+	s.remember(req)
+	recs, ok := s.fromPrefetch(req)
+	if !ok {
+		resp, err := s.b.Client.Present(s.ctx(ctx), req)
+		if err != nil {
+			return nil, diagnostic(err)
+		}
+		if len(resp.Records) == 0 && len(resp.Diagnostics) > 0 {
+			d := resp.Diagnostics[0]
+			return nil, z3950.NewDiagnostic(int(d.Code), d.Addinfo)
+		}
+		recs = resp.Records
 	}
 	db := s.dbs[f.ResultSet]
-	out := make([]z3950.Record, 0, len(resp.Records))
-	for _, r := range resp.Records {
+	out := make([]z3950.Record, 0, len(recs))
+	for _, r := range recs {
 		out = append(out, toRecord(db, r))
 	}
 	return out, nil
@@ -203,6 +228,7 @@ func (s *Session) Sort(ctx context.Context, q *z3950.SortQuery) (int, error) {
 		}
 		req.Keys = append(req.Keys, pk)
 	}
+	s.forget(q.Output)
 	resp, err := s.b.Client.Sort(s.ctx(ctx), req)
 	if err != nil {
 		return 0, diagnostic(err)
@@ -215,6 +241,7 @@ func (s *Session) Sort(ctx context.Context, q *z3950.SortQuery) (int, error) {
 
 // Delete drops result sets (Z39.50-2003 §3.2.4.1).
 func (s *Session) Delete(ctx context.Context, names []string) error {
+	s.forget(names...)
 	_, err := s.b.Client.Delete(s.ctx(ctx), &illgwv1.DeleteRequest{Session: s.id, ResultSetIds: names})
 	if err != nil {
 		return diagnostic(err)
@@ -224,6 +251,7 @@ func (s *Session) Delete(ctx context.Context, names []string) error {
 
 // Close drops the association's result sets in the broker.
 func (s *Session) Close(ctx context.Context) error {
+	s.pre = nil
 	if !s.inMemory {
 		return nil
 	}
