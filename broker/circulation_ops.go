@@ -101,17 +101,25 @@ func limits(fields ...string) error {
 // patronGate checks the patron at the member's source for an operation
 // that acts for a patron, and returns the PIN to send to the ILS: the
 // kiosk's when the ILS checks patrons itself, none when another source
-// has just checked it.
-func (c *circulation) patronGate(ctx context.Context, r route, id, pin string) (string, error) {
+// has just checked it. For an operation that borrows (checkout, renew,
+// renew all, hold) a patron the source blocks or whose card has expired
+// is refused too: the ILS does not know of the source's block.
+func (c *circulation) patronGate(ctx context.Context, r route, id, pin string, borrows bool) (string, error) {
 	if r.member.Patrons == PatronsSIP2 || pin == "" {
 		return pin, nil
 	}
 	pc := c.checkPatron(ctx, r, id, pin)
-	if !pc.ok() {
+	if !pc.ok() || borrows && pc.barred {
 		return "", screenError(pc.screen)
 	}
 	return "", nil
 }
+
+// forBorrowing and notBorrowing name patronGate's last argument.
+const (
+	forBorrowing = true
+	notBorrowing = false
+)
 
 // PatronStatus answers SIP2 §"Patron Status Request" (23): from the ILS,
 // with BL and CQ from the member's patron source when that is not the ILS.
@@ -223,7 +231,7 @@ func (c *circulation) Checkout(ctx context.Context, req *illgwv1.CheckoutRequest
 	if err := limits(req.GetPatronId(), req.GetPin(), req.GetItemId()); err != nil {
 		return nil, err
 	}
-	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin())
+	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin(), forBorrowing)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +302,7 @@ func (c *circulation) Renew(ctx context.Context, req *illgwv1.RenewRequest) (*il
 	if err := limits(req.GetPatronId(), req.GetPin(), req.GetItemId(), req.GetTitle()); err != nil {
 		return nil, err
 	}
-	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin())
+	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin(), forBorrowing)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +335,7 @@ func (c *circulation) RenewAll(ctx context.Context, req *illgwv1.RenewAllRequest
 	if err := limits(req.GetPatronId(), req.GetPin()); err != nil {
 		return nil, err
 	}
-	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin())
+	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin(), forBorrowing)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +381,7 @@ func (c *circulation) FeePaid(ctx context.Context, req *illgwv1.FeePaidRequest) 
 	if err := limits(req.GetPatronId(), req.GetPin(), req.GetFeeId(), req.GetTransactionId(), req.GetAmount(), req.GetFeeType(), req.GetPaymentType(), req.GetCurrency()); err != nil {
 		return nil, err
 	}
-	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin())
+	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin(), notBorrowing)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +415,7 @@ func (c *circulation) Hold(ctx context.Context, req *illgwv1.HoldRequest) (*illg
 	if !ok {
 		return nil, errorf(codes.InvalidArgument, "hold mode %v is not add, delete or change", req.GetMode())
 	}
-	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin())
+	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin(), forBorrowing)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,10 @@ type patronCheck struct {
 	valid, pinValid bool
 	name            string
 	blocked         bool
-	screen          string // the kiosk's message when not valid or the PIN is wrong
+	// barred: the source says the patron may not borrow now, blocked or
+	// expired (patron.Patron.Problem).
+	barred bool
+	screen string // the kiosk's message when not valid, the PIN is wrong or barred
 }
 
 // checkPatron authenticates a patron at the member's configured source
@@ -45,7 +48,7 @@ func (c *circulation) checkPatron(ctx context.Context, r route, id, pin string) 
 	case err == nil:
 		pc.valid, pc.pinValid = true, pin == "" || p.PINVerified
 		if problem := p.Problem(c.b.now()); problem != nil {
-			pc.screen = patron.ScreenMessage(problem)
+			pc.barred, pc.screen = true, patron.ScreenMessage(problem)
 		}
 	case errors.Is(err, patron.ErrBadPIN), errors.Is(err, patron.ErrLocked):
 		// The patron exists; the PIN is wrong or may not be tried now.

@@ -54,7 +54,7 @@ func (c *circulation) PatronEnable(ctx context.Context, req *illgwv1.PatronEnabl
 	if err := limits(req.GetPatronId(), req.GetPin()); err != nil {
 		return nil, err
 	}
-	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin())
+	pin, err := c.patronGate(ctx, r, req.GetPatronId(), req.GetPin(), notBorrowing)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/illgw/illgw/broker/member"
 	"github.com/illgw/illgw/broker/patron"
@@ -34,15 +35,16 @@ type circFixture struct {
 	term *illgwv1.Terminal
 }
 
-// fakeDirectory is a patron directory holding one patron, D0001 PIN 4321.
+// fakeDirectory is a patron directory holding D0001 and D0002, whom the
+// directory blocks, both PIN 4321.
 type fakeDirectory struct{ calls int }
 
 func (d *fakeDirectory) Lookup(_ context.Context, barcode string) (patron.Patron, error) {
 	d.calls++
-	if barcode != "D0001" {
+	if barcode != "D0001" && barcode != "D0002" {
 		return patron.Patron{}, patron.ErrUnknownPatron
 	}
-	return patron.Patron{Barcode: barcode, Name: "Dir Patron", Valid: true}, nil
+	return patron.Patron{Barcode: barcode, Name: "Dir Patron", Valid: true, Blocked: barcode == "D0002"}, nil
 }
 
 func (d *fakeDirectory) Authenticate(ctx context.Context, barcode, pin string) (patron.Patron, error) {
@@ -197,6 +199,29 @@ func TestCirculationDirectoryPatrons(t *testing.T) {
 	}
 	if dir.calls != 5 {
 		t.Errorf("directory calls %d, want 5", dir.calls)
+	}
+}
+
+// TestCirculationDirectoryBlocks: a patron the directory blocks may not
+// borrow with the right PIN: checkout, renew, renew all and hold are
+// refused with the block's screen message and never reach the ILS, while
+// fee paid still goes through.
+func TestCirculationDirectoryBlocks(t *testing.T) {
+	f := newCircFixture(t, PatronsLDAP, &fakeDirectory{})
+	want := patron.ScreenMessage(patron.ErrBlocked)
+	_, err := f.circ.Checkout(ctxT(t), &illgwv1.CheckoutRequest{Terminal: f.term, PatronId: "D0002", Pin: "4321", ItemId: "NI0004"})
+	wantCode(t, err, codes.PermissionDenied, want)
+	if it, _ := f.ils.Item("NI0004"); it.ChargedTo != "" {
+		t.Error("a patron the directory blocks was charged")
+	}
+	_, err = f.circ.Renew(ctxT(t), &illgwv1.RenewRequest{Terminal: f.term, PatronId: "D0002", Pin: "4321", ItemId: "NI0004"})
+	wantCode(t, err, codes.PermissionDenied, want)
+	_, err = f.circ.RenewAll(ctxT(t), &illgwv1.RenewAllRequest{Terminal: f.term, PatronId: "D0002", Pin: "4321"})
+	wantCode(t, err, codes.PermissionDenied, want)
+	_, err = f.circ.Hold(ctxT(t), &illgwv1.HoldRequest{Terminal: f.term, PatronId: "D0002", Pin: "4321", ItemId: "NI0004", Mode: illgwv1.HoldRequest_MODE_ADD})
+	wantCode(t, err, codes.PermissionDenied, want)
+	if _, err := f.circ.FeePaid(ctxT(t), &illgwv1.FeePaidRequest{Terminal: f.term, PatronId: "D0002", Pin: "4321", Amount: "1.00", FeeType: "01", PaymentType: "00", Currency: "USD"}); status.Code(err) == codes.PermissionDenied {
+		t.Errorf("fee paid by a blocked patron refused: %v", err)
 	}
 }
 
