@@ -226,14 +226,7 @@ var errCallNotFound = errors.New("loan: no such failed call")
 
 // Retry makes the loan's failed calls run again now (Act RETRY_CALLS).
 func (e *Engine) Retry(ctx context.Context, id string, actor Actor, idem string) (*Record, error) {
-	if err := e.begin(); err != nil {
-		return nil, err
-	}
-	defer e.running.Done()
-	_, _, err := e.update(ctx, id, idemBase(idem), func(r *Record, now time.Time) ([]Event, error) {
-		if idem != "" && slices.Contains(r.Applied, idem) {
-			return nil, errNoop
-		}
+	return e.staffStep(ctx, id, idem, func(r *Record, now time.Time) ([]Event, error) {
 		n := 0
 		for i := range r.Outbox {
 			if r.Outbox[i].Failed {
@@ -244,20 +237,29 @@ func (e *Engine) Retry(ctx context.Context, id string, actor Actor, idem string)
 		if n == 0 {
 			return nil, fmt.Errorf("%w: the loan has no failed call", ErrInvalid)
 		}
-		r.remember(idem)
 		return []Event{{Kind: KindCallRetry, Actor: actor, From: r.Loan.State, To: r.Loan.State, Member: actor.Member,
 			Message: fmt.Sprintf("%d failed call(s) to run again", n)}}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	e.drive(ctx, id)
-	return e.Get(ctx, id)
 }
 
 // Skip drops the loan's first failed call, which staff have made by hand
 // (Act SKIP_CALL); the calls after it go ahead.
 func (e *Engine) Skip(ctx context.Context, id string, actor Actor, idem string) (*Record, error) {
+	return e.staffStep(ctx, id, idem, func(r *Record, now time.Time) ([]Event, error) {
+		i := slices.IndexFunc(r.Outbox, func(c Call) bool { return c.Failed })
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, errCallNotFound)
+		}
+		c := r.Outbox[i]
+		r.Outbox = slices.Delete(r.Outbox, i, i+1)
+		return []Event{{Kind: KindCallSkipped, Actor: actor, From: r.Loan.State, To: r.Loan.State, Member: c.Effect.Member,
+			Message: c.Effect.Kind.String() + " at " + c.Effect.Member + " skipped: done by hand"}}, nil
+	})
+}
+
+// staffStep applies a staff action on a loan's calls (Retry, Skip) once per
+// idempotency key, then makes the calls it lets go ahead.
+func (e *Engine) staffStep(ctx context.Context, id, idem string, change func(r *Record, now time.Time) ([]Event, error)) (*Record, error) {
 	if err := e.begin(); err != nil {
 		return nil, err
 	}
@@ -266,15 +268,11 @@ func (e *Engine) Skip(ctx context.Context, id string, actor Actor, idem string) 
 		if idem != "" && slices.Contains(r.Applied, idem) {
 			return nil, errNoop
 		}
-		i := slices.IndexFunc(r.Outbox, func(c Call) bool { return c.Failed })
-		if i < 0 {
-			return nil, fmt.Errorf("%w: %w", ErrInvalid, errCallNotFound)
+		evs, err := change(r, now)
+		if err == nil {
+			r.remember(idem)
 		}
-		c := r.Outbox[i]
-		r.Outbox = slices.Delete(r.Outbox, i, i+1)
-		r.remember(idem)
-		return []Event{{Kind: KindCallSkipped, Actor: actor, From: r.Loan.State, To: r.Loan.State, Member: c.Effect.Member,
-			Message: c.Effect.Kind.String() + " at " + c.Effect.Member + " skipped: done by hand"}}, nil
+		return evs, err
 	})
 	if err != nil {
 		return nil, err
