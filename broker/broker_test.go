@@ -137,6 +137,12 @@ func TestMembersHealth(t *testing.T) {
 	}
 	_, err = f.members.Health(ctx, &illgwv1.HealthRequest{Members: []string{"NOPE"}})
 	wantCode(t, err, codes.NotFound, "NOPE")
+	// A client's 100 KB member code is not echoed back whole.
+	_, err = f.members.Health(ctx, &illgwv1.HealthRequest{Members: []string{strings.Repeat("N", 100<<10)}})
+	wantCode(t, err, codes.NotFound, "no member")
+	if st, _ := status.FromError(err); len(st.Message()) > 200 {
+		t.Errorf("NotFound message of %d bytes echoes the member code", len(st.Message()))
+	}
 
 	f.store.Close()
 	down, err := f.members.Health(ctx, &illgwv1.HealthRequest{})

@@ -59,7 +59,7 @@ func catalogOnly(ps []illgwv1.Protocol) bool {
 func (s *membersService) Health(ctx context.Context, req *illgwv1.HealthRequest) (*illgwv1.HealthResponse, error) {
 	for _, code := range req.GetMembers() {
 		if _, ok := s.b.byCode[code]; !ok {
-			return nil, errorf(codeNotFound, "no member %q", code)
+			return nil, errorf(codeNotFound, "no member %q", truncate(code, maxCodeLen))
 		}
 	}
 	resp := &illgwv1.HealthResponse{Store: s.b.storeHealth(ctx)}
