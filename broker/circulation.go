@@ -83,7 +83,7 @@ func (c *circulation) Login(ctx context.Context, req *illgwv1.LoginRequest) (*il
 	t, ok := c.b.terminals[req.GetLogin()]
 	if !ok {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(req.GetPassword()))
-		c.b.log.Warn("circulation: login refused: unknown terminal", "login", req.GetLogin(), "remote", req.GetRemoteAddr())
+		c.b.log.Warn("circulation: login refused: unknown terminal", "login", truncate(req.GetLogin(), maxCodeLen), "remote", req.GetRemoteAddr())
 		return &illgwv1.LoginResponse{}, nil
 	}
 	if bcrypt.CompareHashAndPassword([]byte(t.PasswordHash), []byte(req.GetPassword())) != nil {
@@ -138,7 +138,7 @@ type route struct {
 func (c *circulation) route(t *illgwv1.Terminal) (route, error) {
 	acct, ok := c.b.terminals[t.GetLogin()]
 	if !ok {
-		return route{}, errorf(codes.Unauthenticated, "no terminal %q is configured", t.GetLogin())
+		return route{}, errorf(codes.Unauthenticated, "no terminal %q is configured", truncate(t.GetLogin(), maxCodeLen))
 	}
 	m := c.b.byCode[acct.Member]
 	if m == nil {
@@ -194,7 +194,7 @@ func replayKey(terminal string) string { return "sip2:replayd:" + terminal }
 // when there is none.
 func (c *circulation) GetReplay(ctx context.Context, req *illgwv1.GetReplayRequest) (*illgwv1.ReplayEntry, error) {
 	if _, ok := c.b.terminals[req.GetTerminal()]; !ok {
-		return nil, errorf(codes.Unauthenticated, "no terminal %q is configured", req.GetTerminal())
+		return nil, errorf(codes.Unauthenticated, "no terminal %q is configured", truncate(req.GetTerminal(), maxCodeLen))
 	}
 	b, err := c.b.store.GetTTL(ctx, replayKey(req.GetTerminal()))
 	if err != nil {
@@ -230,7 +230,7 @@ func decodeReplay(b []byte) (digest, response []byte, ok bool) {
 // itself with its PIN, is refused so that it never reaches the store.
 func (c *circulation) PutReplay(ctx context.Context, req *illgwv1.ReplayEntry) (*illgwv1.PutReplayResponse, error) {
 	if _, ok := c.b.terminals[req.GetTerminal()]; !ok {
-		return nil, errorf(codes.Unauthenticated, "no terminal %q is configured", req.GetTerminal())
+		return nil, errorf(codes.Unauthenticated, "no terminal %q is configured", truncate(req.GetTerminal(), maxCodeLen))
 	}
 	if len(req.GetRequest()) != sip2.ReplayDigestSize {
 		return nil, errorf(codes.InvalidArgument, "replay entry: request must be a %d-byte digest, not %d bytes", sip2.ReplayDigestSize, len(req.GetRequest()))

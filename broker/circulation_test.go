@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -288,6 +289,24 @@ func TestCirculationFieldLimits(t *testing.T) {
 	long := string(make([]byte, maxFieldLen+1))
 	_, err := f.circ.Checkout(ctxT(t), &illgwv1.CheckoutRequest{Terminal: f.term, PatronId: "N0001", Pin: long, ItemId: "NI0001"})
 	wantCode(t, err, codes.InvalidArgument, "longer than")
+	// A terminal login nobody configured is not echoed back whole.
+	huge := strings.Repeat("k", 100<<10)
+	for name, call := range map[string]func() error{
+		"checkout": func() error {
+			_, err := f.circ.Checkout(ctxT(t), &illgwv1.CheckoutRequest{Terminal: &illgwv1.Terminal{Login: huge}, ItemId: "NI0001"})
+			return err
+		},
+		"get replay": func() error {
+			_, err := f.circ.GetReplay(ctxT(t), &illgwv1.GetReplayRequest{Terminal: huge})
+			return err
+		},
+	} {
+		err := call()
+		wantCode(t, err, codes.Unauthenticated, "no terminal")
+		if st, _ := status.FromError(err); len(st.Message()) > 200 {
+			t.Errorf("%s: Unauthenticated message of %d bytes echoes the login", name, len(st.Message()))
+		}
+	}
 	_, err = f.circ.ItemInformation(ctxT(t), &illgwv1.ItemInformationRequest{Terminal: f.term, ItemId: long})
 	wantCode(t, err, codes.InvalidArgument, "longer than")
 	if it, _ := f.ils.Item("NI0001"); it.ChargedTo != "" {
