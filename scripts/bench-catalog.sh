@@ -52,9 +52,26 @@ echo "building illgw..."
 
 # One yaz-ztest (threaded) serves every target: the knobs in the database
 # name set each target's search delay (reference/z3950-sru.md §1.1).
-zp=$(port)
-(cd "$work" && exec yaz-ztest -T -l "$work/ztest.log" "tcp:127.0.0.1:$zp") &
-pids="$pids $!"
+# A port found free can be taken before yaz-ztest binds it (other jobs on
+# the machine): then yaz-ztest exits and the next port is tried.
+tries=0
+while :; do
+	zp=$(port)
+	(cd "$work" && exec yaz-ztest -T -l "$work/ztest.log" "tcp:127.0.0.1:$zp") &
+	zpid=$!
+	i=0
+	until (exec 3<>"/dev/tcp/127.0.0.1/$zp") 2>/dev/null; do
+		kill -0 "$zpid" 2>/dev/null || break
+		i=$((i + 1)); [ $i -lt 200 ] || break
+		sleep 0.05
+	done
+	if kill -0 "$zpid" 2>/dev/null; then
+		pids="$pids $zpid"
+		break
+	fi
+	tries=$((tries + 1))
+	[ $tries -lt 5 ] || { echo "bench-catalog: yaz-ztest did not start:" >&2; tail -3 "$work/ztest.log" >&2; exit 1; }
+done
 waitport "$zp"
 ZT="127.0.0.1:$zp"
 
