@@ -37,7 +37,8 @@ type resultSet struct {
 type mergedRecord struct {
 	iso      []byte
 	keys     marc.Keys
-	key      string // first match key, for clients
+	keyList  []string // keys.Strings(), computed once while normalising
+	key      string   // first match key, for clients
 	holdings []*illgwv1.Holding
 	fields   int // the record's field count: the fuller record wins a merge
 }
@@ -179,7 +180,7 @@ func (c *catalog) merge(answers []memberAnswer) *resultSet {
 
 // add merges r into the set: into the record it matches, or as a new one.
 func (s *resultSet) add(r *mergedRecord) {
-	ks := r.keys.Strings()
+	ks := r.keyList
 	for _, k := range ks {
 		for _, i := range s.index[k] {
 			have := s.records[i]
@@ -257,9 +258,9 @@ func normalise(code string, recs []member.Record) []*mergedRecord {
 			}
 		}
 		keys := marc.MatchKeys(rec)
-		m := &mergedRecord{iso: iso, keys: keys, holdings: holdingsOf(code, rec, r.Holdings), fields: len(rec.Fields)}
-		if ks := keys.Strings(); len(ks) > 0 {
-			m.key = ks[0]
+		m := &mergedRecord{iso: iso, keys: keys, keyList: keys.Strings(), holdings: holdingsOf(code, rec, r.Holdings), fields: len(rec.Fields)}
+		if len(m.keyList) > 0 {
+			m.key = m.keyList[0]
 		}
 		out = append(out, m)
 	}
