@@ -5,13 +5,16 @@
 # bytes to the same clients, in the same run (issue 7 point 7), and prints
 # the ratio. It runs BenchmarkNCIPLookupUser in cmd/illgw; BENCHTIME sets
 # how long each measurement runs (default 5s), COUNT how many runs (default
-# 3; each prints its own ratio, the last line sums them up).
+# 3; each prints its own ratio, the last line sums them up). First it runs
+# BenchmarkServerLookupUser in ncip: the NCIP layer alone (decode, check,
+# encode, an in-memory handler, no network) with its allocations per request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benchtime="${BENCHTIME:-5s}"
 count="${COUNT:-3}"
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
+go test -run '^$' -bench '^BenchmarkServerLookupUser$' -benchmem -benchtime "$benchtime" ./ncip | grep '^Benchmark'
 go test -run '^$' -bench '^BenchmarkNCIPLookupUser$' -benchtime "$benchtime" -count "$count" ./cmd/illgw | tee "$out"
 # Each result line reads: name N ns/op X gateway-% Y gateway-req/s Z trivial-req/s
 awk '/^BenchmarkNCIPLookupUser/ {
