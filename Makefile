@@ -6,9 +6,12 @@ BENCHTIME ?= 1s
 
 .PHONY: run test test-deps vet lint generate bench bench-marc fuzz soak build clean
 
-## run: the demo gateway on the embedded store with three simulated members
+## run: the demo gateway on the embedded store with three simulated members.
+## It builds bin/illgw and runs it rather than `go run`, which exits 1 after
+## Ctrl-C (so make printed "Error 1") even when the gateway stopped cleanly.
 run:
-	$(GO) run ./cmd/illgw demo
+	$(GO) build -o bin/illgw ./cmd/illgw
+	bin/illgw demo
 
 build:
 	$(GO) build -o bin/ ./cmd/...
