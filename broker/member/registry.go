@@ -111,7 +111,7 @@ func New(opts Options) (*Registry, error) {
 		r.isFailure = IsFailure
 	}
 	if r.httpClient == nil {
-		r.httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		r.httpClient = &http.Client{Transport: newTransport(r.maxConcurrent)}
 	}
 	if r.log == nil {
 		r.log = slog.Default()
@@ -224,4 +224,15 @@ func (r *Registry) Close() error {
 		r.httpClient.CloseIdleConnections()
 	})
 	return nil
+}
+
+// newTransport is the HTTP transport for members' NCIP responders and SRU
+// targets: Go's default, but keeping as many idle connections per member
+// as calls may be in flight to it, so a burst of concurrent calls reuses
+// its connections instead of closing all but two and dialling again.
+func newTransport(perHost int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = perHost
+	t.MaxIdleConns = 0 // no overall cap; each member is capped above
+	return t
 }
