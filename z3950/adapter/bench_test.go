@@ -16,11 +16,16 @@ import (
 // BenchmarkSearchPresent: one search and a present of one USMARC record
 // over one Z39.50 association, to yaz-ztest directly and through the
 // gateway's front end (adapter, gRPC, broker, member client) to the same
-// yaz-ztest, cache off. It reports the gateway's time as a ratio of the
+// yaz-ztest, cache off; then through the gateway to three members served
+// by that yaz-ztest. It reports the gateway's time as a ratio of the
 // direct time measured in the same run.
 func BenchmarkSearchPresent(b *testing.B) {
 	zt := testenv.YazZtest(b)
-	cat := catalog(b, []catTarget{{code: "ZT", z3950: zt.Addr + "/Default", timeout: 5 * time.Second}}, nil, member.BreakerConfig{})
+	cat := catalog(b, []catTarget{
+		{code: "ZT", z3950: zt.Addr + "/Default", timeout: 5 * time.Second},
+		{code: "A", z3950: zt.Addr + "/Default", timeout: 5 * time.Second},
+		{code: "B", z3950: zt.Addr + "/Default", timeout: 5 * time.Second},
+	}, map[string][]string{"fan": {"ZT", "A", "B"}}, member.BreakerConfig{})
 	srv := &z3950.Server{Backend: &adapter.Backend{Client: cat}, MapCQL: cql.Default().MapCQL}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,6 +56,13 @@ func BenchmarkSearchPresent(b *testing.B) {
 	b.Run("direct", func(b *testing.B) { direct = run(b, zt.Addr, "Default") })
 	b.Run("gateway", func(b *testing.B) {
 		gw := run(b, ln.Addr().String(), "ZT")
+		if direct > 0 {
+			b.ReportMetric(float64(gw)/float64(direct), "x-direct")
+		}
+	})
+	// Three members (the same records): fan-out, normalising and merging.
+	b.Run("gateway-fan3", func(b *testing.B) {
+		gw := run(b, ln.Addr().String(), "fan")
 		if direct > 0 {
 			b.ReportMetric(float64(gw)/float64(direct), "x-direct")
 		}
