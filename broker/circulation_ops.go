@@ -104,8 +104,16 @@ func limits(fields ...string) error {
 // has just checked it. For an operation that borrows (checkout, renew,
 // renew all, hold) a patron the source blocks or whose card has expired
 // is refused too: the ILS does not know of the source's block.
+//
+// A borrowing request without a PIN (SIP2 AD absent or empty) is not let
+// through: the source is the authority for the member's patrons, so the
+// patron is looked up there without a PIN (the LDAP directory's positive
+// cache may answer; NCIP 2.02 Part 1 §"Lookup User" with the barcode
+// alone) and refused when unknown, blocked or expired, or when the source
+// cannot be reached (fail closed). Other operations without a PIN go to the
+// ILS as they are.
 func (c *circulation) patronGate(ctx context.Context, r route, id, pin string, borrows bool) (string, error) {
-	if r.member.Patrons == PatronsSIP2 || pin == "" {
+	if r.member.Patrons == PatronsSIP2 || pin == "" && !borrows {
 		return pin, nil
 	}
 	pc := c.checkPatron(ctx, r, id, pin)
