@@ -156,12 +156,14 @@ func printDemo(w io.Writer, g *gateway, members *sim.Consortium, temporary bool)
 	fmt.Fprintf(w, "  curl -s http://%s/metrics | grep ^illgw_\n", httpAddr)
 	fmt.Fprintf(w, "  go run ./cmd/illctl -addr %s members\n", grpcAddr)
 	fmt.Fprintf(w, "  go run ./cmd/illctl -addr %s health\n", grpcAddr)
-	fmt.Fprintf(w, "  go run ./cmd/illctl -addr %s loans create -requester NORTH -patron N0001 -title 'Computer networks'\n", grpcAddr)
+	fmt.Fprintf(w, "  go run ./cmd/illctl -addr %s search -pqf '@attr 1=7 0839108826'   # 1 merged record, held by NORTH and EAST\n", grpcAddr)
+	fmt.Fprintf(w, "  go run ./cmd/illctl -addr %s loans create -requester NORTH -patron N0001 -title 'The Puget Sound Region'   # held by SOUTH and EAST\n", grpcAddr)
 	fmt.Fprintf(w, "  go run ./cmd/illctl -addr %s loans list\n", grpcAddr)
-	if n := members.Member("NORTH"); n != nil {
-		fmt.Fprintf(w, "  curl -s 'http://%s/NORTH?version=1.2&operation=searchRetrieve&query=dc.title%%3Dcomputer&maximumRecords=1'   (NORTH's own catalogue, SRU)\n", n.Z3950Addr)
-		fmt.Fprintf(w, "  yaz-client tcp:%s/NORTH   then: find @attr 1=4 computer   (needs Debian package yaz)\n", n.Z3950Addr)
+	fmt.Fprintf(w, "  curl -s 'http://%s/sru/consortium?version=1.2&operation=searchRetrieve&query=dc.title%%3Dcomputer&maximumRecords=1'\n", httpAddr)
+	if a := g.addrs["z3950"]; a != "" {
+		fmt.Fprintf(w, "  yaz-client tcp:%s/consortium   # then: find @attr 1=4 computer, show 1 (Debian package yaz)\n", a)
 	}
+	fmt.Fprintln(w, "  # a whole loan (NCIP request, illctl steps, SIP2 at kiosk1): README.md, \"A whole loan in the demo\"")
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
 }
 
