@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/illgw/illgw/broker/ill"
@@ -166,6 +167,7 @@ func (l *illLoan) checkedOut(ctx context.Context, out *illgwv1.CheckoutResponse)
 	if err != nil {
 		l.c.b.log.Error("circulation: the ILS charged an ILL item but the loan did not move to checked-out; staff must act on the loan",
 			"loan", l.id, "terminal", l.r.term.Login, "member", l.r.member.Code, "err", err)
+		l.flag(ctx, "checked out", "check-out", err)
 		addScreen(&out.Reply, illRecordFailed)
 		return
 	}
@@ -192,6 +194,27 @@ func (l *illLoan) checkedIn(ctx context.Context, out *illgwv1.CheckinResponse) {
 	}
 	if _, err := l.apply(ctx, ill.PatronCheckedIn, "checkin"); err != nil {
 		l.c.b.log.Error("circulation: the ILS checked in an ILL item but the loan did not move to checked-in; staff must act on the loan",
+			"loan", l.id, "terminal", l.r.term.Login, "member", l.r.member.Code, "err", err)
+		l.flag(ctx, "checked in", "return", err)
+	}
+}
+
+// flagTimeout bounds the flag written after the kiosk's answer is decided.
+const flagTimeout = 10 * time.Second
+
+// flag leaves the disagreement on the loan (loan.Engine.Flag) for staff to
+// see in illctl loans show: which step the member's ILS made at which
+// terminal, why the loan did not follow, and the step that puts it right.
+// The message names the loan's temporary item, never the patron. The flag
+// is written even when the kiosk has gone (its request cancelled): the ILS
+// has made the step all the same.
+func (l *illLoan) flag(ctx context.Context, did, action string, cause error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flagTimeout)
+	defer cancel()
+	msg := fmt.Sprintf("the ILS at %s %s item %s at terminal %s but the loan could not follow (%v); once checked, record the step (and any step before it): illctl loans act -as terminal:%s@%s -from-ils %s %s",
+		l.r.member.Code, did, ill.TemporaryBarcode(l.id), l.r.term.Login, cause, l.r.term.Login, l.r.member.Code, l.id, action)
+	if _, err := l.c.b.loans.Flag(ctx, l.id, l.actor(), msg); err != nil {
+		l.c.b.log.Error("circulation: the loan's disagreement with the ILS could not be flagged on the loan either",
 			"loan", l.id, "terminal", l.r.term.Login, "member", l.r.member.Code, "err", err)
 	}
 }

@@ -284,8 +284,11 @@ func (l *lockedBuffer) String() string {
 // the ILS charged the item, and by then the loan cannot move (staff marked
 // it lost, say, between the gate and the ILS's answer). The kiosk's answer
 // stays the ILS's (the patron has the item) with a message for staff, the
-// loan is left as it is, and an ERROR names the loan and the terminal but
-// not the patron.
+// loan keeps its state but shows the problem (illctl loans show's PROBLEM)
+// with the terminal as actor, and an ERROR names the loan and the terminal
+// but not the patron. A kiosk's retry flags it once; the problem clears
+// when staff record the steps (illctl loans act -from-ils ... receive, then
+// check-out as the terminal).
 func TestKioskILLDisagreement(t *testing.T) {
 	f := newKioskILLFixture(t)
 	ctx := ctxT(t)
@@ -305,8 +308,26 @@ func TestKioskILLDisagreement(t *testing.T) {
 	if !out.Ok || out.Reply == nil || !slices.Contains(out.Reply.ScreenMessages, illRecordFailed) {
 		t.Fatalf("answer %v, want ok with %q", out, illRecordFailed)
 	}
-	if got := f.loan(t, l.Id); got.State != illgwv1.LoanState_LOAN_STATE_SHIPPED || got.Version != l.Version {
-		t.Fatalf("loan moved to %v (version %d, was %d)", got.State, got.Version, l.Version)
+	got := f.loan(t, l.Id)
+	if got.State != illgwv1.LoanState_LOAN_STATE_SHIPPED || got.Version != l.Version+1 {
+		t.Fatalf("loan at %v version %d, want shipped at %d (flagged once)", got.State, got.Version, l.Version+1)
+	}
+	for _, want := range []string{"flagged by terminal:kiosk1@NORTH:", "checked out item " + l.TemporaryItemId,
+		"-as terminal:kiosk1@NORTH -from-ils " + l.Id + " check-out"} {
+		if !strings.Contains(got.Problem, want) {
+			t.Errorf("problem %q does not say %q", got.Problem, want)
+		}
+	}
+	if strings.Contains(got.Problem, sim.GoodPatron("NORTH")) {
+		t.Errorf("the problem names the patron: %q", got.Problem)
+	}
+	if n := countKind(t, got, loan.KindFlagged, "kiosk1@NORTH"); n != 1 {
+		t.Errorf("%d flagged events by kiosk1, want 1", n)
+	}
+	// The kiosk retries the checkout; the ILS says ok again: one flag.
+	lr.checkedOut(ctx, &illgwv1.CheckoutResponse{Ok: true, Item: &illgwv1.Item{ItemId: l.TemporaryItemId}})
+	if again := f.loan(t, l.Id); again.Version != got.Version || again.Problem != got.Problem {
+		t.Errorf("retried checkout: version %d problem %q, want %d %q", again.Version, again.Problem, got.Version, got.Problem)
 	}
 	logs := f.logs.String()
 	var line string
@@ -320,5 +341,79 @@ func TestKioskILLDisagreement(t *testing.T) {
 	}
 	if strings.Contains(logs, sim.GoodPatron("NORTH")) {
 		t.Errorf("the log names the patron:\n%s", logs)
+	}
+	// Staff record what happened: NORTH received the item (its ILS has it),
+	// then the kiosk's checkout, as the problem says. The ILS is not asked
+	// again (from the ILS), and the problem is gone once the loan moves.
+	staff := func(a illgwv1.LoanAction, actor *illgwv1.Actor) *illgwv1.Loan {
+		t.Helper()
+		out, err := f.loans.Act(ctx, &illgwv1.ActRequest{Id: l.Id, Action: a, Actor: actor, FromIls: true})
+		if err != nil {
+			t.Fatalf("%v: %v", a, err)
+		}
+		return out
+	}
+	recv := staff(illgwv1.LoanAction_LOAN_ACTION_RECEIVE, &illgwv1.Actor{Kind: illgwv1.Actor_KIND_MEMBER, Id: "NORTH", Member: "NORTH"})
+	if recv.State != illgwv1.LoanState_LOAN_STATE_RECEIVED || recv.Problem != "" {
+		t.Fatalf("after receive: %v problem %q", recv.State, recv.Problem)
+	}
+	if n := countKind(t, recv, loan.KindFlagCleared, ""); n != 1 {
+		t.Errorf("%d flag.cleared events, want 1", n)
+	}
+	out2 := staff(illgwv1.LoanAction_LOAN_ACTION_CHECK_OUT, &illgwv1.Actor{Kind: illgwv1.Actor_KIND_TERMINAL, Id: "kiosk1", Member: "NORTH"})
+	if out2.State != illgwv1.LoanState_LOAN_STATE_CHECKED_OUT || out2.Problem != "" {
+		t.Fatalf("after check-out: %v problem %q", out2.State, out2.Problem)
+	}
+}
+
+// TestKioskILLCheckinDisagreement: the ILS takes an ILL item back at a
+// kiosk after staff marked the loan lost (between the kiosk's lookup and
+// the ILS's answer). The loan stays lost and shows the problem, naming the
+// step staff record to put it right (return), with the terminal as actor.
+func TestKioskILLCheckinDisagreement(t *testing.T) {
+	f := newKioskILLFixture(t)
+	ctx := ctxT(t)
+	l := f.shippedLoan(t)
+	for _, a := range []struct {
+		action illgwv1.LoanAction
+		actor  *illgwv1.Actor
+	}{
+		{illgwv1.LoanAction_LOAN_ACTION_RECEIVE, &illgwv1.Actor{Kind: illgwv1.Actor_KIND_MEMBER, Id: "NORTH", Member: "NORTH"}},
+		{illgwv1.LoanAction_LOAN_ACTION_CHECK_OUT, &illgwv1.Actor{Kind: illgwv1.Actor_KIND_TERMINAL, Id: "kiosk1", Member: "NORTH"}},
+	} {
+		if _, err := f.loans.Act(ctx, &illgwv1.ActRequest{Id: l.Id, Action: a.action, Actor: a.actor, FromIls: true}); err != nil {
+			t.Fatalf("%v: %v", a.action, err)
+		}
+	}
+	c := &circulation{b: f.b}
+	r, err := c.route(f.north)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := f.b.Loans().Get(ctx, l.Id) // what the kiosk's lookup saw: checked out
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, err := f.loans.Act(ctx, &illgwv1.ActRequest{Id: l.Id, Action: illgwv1.LoanAction_LOAN_ACTION_MARK_LOST,
+		Actor: &illgwv1.Actor{Kind: illgwv1.Actor_KIND_MEMBER, Id: "NORTH", Member: "NORTH"}, FromIls: true})
+	if err != nil || lost.Problem != "" {
+		t.Fatalf("mark lost: %v %q", err, lost.GetProblem())
+	}
+	lr := &illLoan{c: c, r: r, id: l.Id, rec: rec}
+	lr.checkedIn(ctx, &illgwv1.CheckinResponse{Ok: true, Item: &illgwv1.Item{ItemId: l.TemporaryItemId}})
+	got := f.loan(t, l.Id)
+	if got.State != illgwv1.LoanState_LOAN_STATE_LOST {
+		t.Fatalf("loan at %v, want lost", got.State)
+	}
+	if !strings.Contains(got.Problem, "flagged by terminal:kiosk1@NORTH:") {
+		t.Errorf("problem %q, want the kiosk's flag", got.Problem)
+	}
+	if n := countKind(t, got, loan.KindFlagged, "kiosk1@NORTH"); n != 1 {
+		t.Fatalf("%d flagged events by kiosk1, want 1", n)
+	}
+	for _, e := range got.Events {
+		if e.Kind == loan.KindFlagged && !strings.Contains(e.Message, "-from-ils "+l.Id+" return") {
+			t.Errorf("flag %q does not name the return step", e.Message)
+		}
 	}
 }

@@ -150,6 +150,10 @@ func (e *Engine) transition(rec *Record, ev ill.Event, actor Actor, now time.Tim
 		msg = ev.Reason
 	}
 	out := []Event{{Kind: ev.Kind.String(), Actor: actor, From: from, To: next.State, Member: member, Message: msg}}
+	if next.State != from {
+		// The loan moved: a flagged problem was about where it stood.
+		out = append(out, clearFlag(rec, actor, ev.Kind.String())...)
+	}
 	return append(out, e.enqueue(rec, effects, now)...), nil
 }
 

@@ -234,6 +234,9 @@ func (e *Engine) Retry(ctx context.Context, id string, actor Actor, idem string)
 				n++
 			}
 		}
+		if n == 0 && r.Flag != nil {
+			return nil, fmt.Errorf("%w: the loan has no failed call to run again, only a flagged problem: record the step it names (act with from-ils) or clear it with skip-call", ErrInvalid)
+		}
 		if n == 0 {
 			return nil, fmt.Errorf("%w: the loan has no failed call", ErrInvalid)
 		}
@@ -243,10 +246,15 @@ func (e *Engine) Retry(ctx context.Context, id string, actor Actor, idem string)
 }
 
 // Skip drops the loan's first failed call, which staff have made by hand
-// (Act SKIP_CALL); the calls after it go ahead.
+// (Act SKIP_CALL); the calls after it go ahead. A loan with no failed call
+// but a flagged problem (Engine.Flag) has the flag cleared instead: staff
+// have put right by hand what it named.
 func (e *Engine) Skip(ctx context.Context, id string, actor Actor, idem string) (*Record, error) {
 	return e.staffStep(ctx, id, idem, func(r *Record, now time.Time) ([]Event, error) {
 		i := slices.IndexFunc(r.Outbox, func(c Call) bool { return c.Failed })
+		if i < 0 && r.Flag != nil {
+			return clearFlag(r, actor, "by staff"), nil
+		}
 		if i < 0 {
 			return nil, fmt.Errorf("%w: %w", ErrInvalid, errCallNotFound)
 		}

@@ -81,6 +81,9 @@ type Record struct {
 	// LenderRequests maps a lender to the request id its ILS gave the
 	// RequestItem, used to cancel it.
 	LenderRequests map[string]string `json:",omitempty"`
+	// Flag is a problem an actor reported (Engine.Flag), until the loan
+	// next changes state or staff clear it.
+	Flag *Flag `json:",omitempty"`
 	// Version is the store's version of the record; not stored.
 	Version uint64 `json:"-"`
 	// Partition is the store partition; not stored.
@@ -94,12 +97,20 @@ func (r *Record) ID() string { return r.Loan.ID }
 // the loan (ill.TemporaryBarcode).
 func (r *Record) TemporaryItem() string { return ill.TemporaryBarcode(r.Loan.ID) }
 
-// Problem says why the loan waits for staff: the first failed call, or "".
+// Problem says why the loan waits for staff: the first failed call, else
+// the flag an actor set (Engine.Flag) with who set it, or "".
 func (r *Record) Problem() string {
 	for _, c := range r.Outbox {
 		if c.Failed {
 			return fmt.Sprintf("%s at %s failed (%d attempts): %s", c.Effect.Kind, c.Effect.Member, c.Attempts, c.Error)
 		}
+	}
+	if f := r.Flag; f != nil {
+		who := f.Actor.String()
+		if f.Actor.Member != "" {
+			who += "@" + f.Actor.Member
+		}
+		return "flagged by " + who + ": " + f.Message
 	}
 	return ""
 }
@@ -111,6 +122,10 @@ func (r *Record) clone() *Record {
 	c.Bib.Record = slices.Clone(r.Bib.Record)
 	c.Outbox = slices.Clone(r.Outbox)
 	c.Applied = slices.Clone(r.Applied)
+	if r.Flag != nil {
+		f := *r.Flag
+		c.Flag = &f
+	}
 	if r.LenderRequests != nil {
 		c.LenderRequests = make(map[string]string, len(r.LenderRequests))
 		for k, v := range r.LenderRequests {
@@ -182,6 +197,8 @@ func (r *Record) check() error {
 		return fmt.Errorf("loan: %d lender requests, more than %d", len(r.LenderRequests), ill.MaxRota)
 	case len(r.Bib.Record) > maxRecordLen:
 		return fmt.Errorf("loan: bibliographic record of %d bytes, more than %d", len(r.Bib.Record), maxRecordLen)
+	case r.Flag != nil && (len(r.Flag.Message) > maxTextLen || len(r.Flag.Actor.ID) > maxKeyLen || len(r.Flag.Actor.Member) > maxKeyLen):
+		return fmt.Errorf("loan: flag message or actor too long")
 	case !r.Loan.State.Valid():
 		return fmt.Errorf("loan: state %d is not defined", r.Loan.State)
 	}
