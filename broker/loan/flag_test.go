@@ -127,4 +127,14 @@ func TestFlagLimits(t *testing.T) {
 	if _, err := bad.encode(); err == nil {
 		t.Fatal("a flag over the text limit encoded")
 	}
+	// A stored flag over the limit (a corrupt or hostile record) is refused
+	// on decode.
+	ok, err := f.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := strings.Replace(string(ok), f.Flag.Message, strings.Repeat("m", maxTextLen+1), 1)
+	if _, err := decode(state.Loan{ID: id, Data: []byte(hostile)}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("decoding a flag over the limit: %v, want ErrCorrupt", err)
+	}
 }

@@ -107,6 +107,13 @@ func FuzzDecode(f *testing.F) {
 	good, _ := os.ReadFile(filepath.Join("testdata", "record.json"))
 	f.Add(good)
 	f.Add([]byte(`{"Format":1,"Loan":{"ID":"4AU7EY6U","State":"new"}}`))
+	if r, err := decode(state.Loan{ID: "4AU7EY6U", Data: good}); err == nil {
+		r.Flag = &Flag{Message: "the ILS checked out the item but the loan did not follow",
+			Actor: Actor{Kind: ill.ActorTerminal, ID: "kiosk1", Member: "NORTH"}}
+		if b, err := r.encode(); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := decode(state.Loan{ID: "4AU7EY6U", Data: data})
 		if err != nil {
