@@ -321,6 +321,11 @@ func TestKioskILLDisagreement(t *testing.T) {
 	if strings.Contains(got.Problem, sim.GoodPatron("NORTH")) {
 		t.Errorf("the problem names the patron: %q", got.Problem)
 	}
+	// A flag has no call to retry: staff are offered skip-call, not retry-calls.
+	if !slices.Contains(got.AllowedActions, illgwv1.LoanAction_LOAN_ACTION_SKIP_CALL) ||
+		slices.Contains(got.AllowedActions, illgwv1.LoanAction_LOAN_ACTION_RETRY_CALLS) {
+		t.Errorf("flagged loan offers %v, want skip-call and no retry-calls", got.AllowedActions)
+	}
 	if n := countKind(t, got, loan.KindFlagged, "kiosk1@NORTH"); n != 1 {
 		t.Errorf("%d flagged events by kiosk1, want 1", n)
 	}

@@ -88,8 +88,13 @@ func loanToProto(r *loan.Record) *illgwv1.Loan {
 			out.AllowedActions = append(out.AllowedActions, a)
 		}
 	}
-	if r.Problem() != "" {
+	switch {
+	case r.HasFailedCall():
 		out.AllowedActions = append(out.AllowedActions, illgwv1.LoanAction_LOAN_ACTION_RETRY_CALLS, illgwv1.LoanAction_LOAN_ACTION_SKIP_CALL)
+	case r.Flag != nil:
+		// A flag is cleared by recording the step, or by skip-call;
+		// there is no call to retry.
+		out.AllowedActions = append(out.AllowedActions, illgwv1.LoanAction_LOAN_ACTION_SKIP_CALL)
 	}
 	return out
 }

@@ -97,6 +97,17 @@ func (r *Record) ID() string { return r.Loan.ID }
 // the loan (ill.TemporaryBarcode).
 func (r *Record) TemporaryItem() string { return ill.TemporaryBarcode(r.Loan.ID) }
 
+// HasFailedCall reports whether an NCIP call of the loan failed and waits
+// for staff (retry-calls or skip-call).
+func (r *Record) HasFailedCall() bool {
+	for _, c := range r.Outbox {
+		if c.Failed {
+			return true
+		}
+	}
+	return false
+}
+
 // Problem says why the loan waits for staff: the first failed call, else
 // the flag an actor set (Engine.Flag) with who set it, or "".
 func (r *Record) Problem() string {
