@@ -67,7 +67,7 @@ func open(name string, fs *flag.FlagSet, args []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	conn := defaultConn
 	conn.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterleaved(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0
 		}
@@ -80,6 +80,29 @@ func open(name string, fs *flag.FlagSet, args []string, stdout, stderr io.Writer
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), conn.timeout)
 	return &session{conn: cc, ctx: ctx, cancel: cancel, stdout: stdout, stderr: stderr, name: name}, -1
+}
+
+// parseInterleaved parses fs's flags wherever they stand among the
+// positional arguments, so `ID mark-unfilled -reason X` works as well as
+// `-reason X ID mark-unfilled`; "--" ends the flags. fs.Args() then holds
+// the positional arguments in order.
+func parseInterleaved(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 func (s *session) close() {
