@@ -74,8 +74,10 @@ type daemon struct {
 	grpcAddr       string
 }
 
-// startIllgw runs illgw with args and kills it (by its PID) when the test
-// ends if it is still running.
+// startIllgw runs illgw with args and stops it (by its PID) when the test
+// ends if it is still running: SIGTERM first, so that a demo removes its
+// temporary store directory as it does for an operator, and SIGKILL only if
+// it has not stopped within the 10 s the gateway promises.
 func startIllgw(t *testing.T, httpAddr, grpcAddr string, args ...string) *daemon {
 	t.Helper()
 	d := &daemon{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{}), httpAddr: httpAddr, grpcAddr: grpcAddr}
@@ -89,8 +91,13 @@ func startIllgw(t *testing.T, httpAddr, grpcAddr string, args ...string) *daemon
 		select {
 		case <-d.done:
 		default:
-			d.cmd.Process.Kill()
-			<-d.done
+			d.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-d.done:
+			case <-time.After(10 * time.Second):
+				d.cmd.Process.Kill()
+				<-d.done
+			}
 		}
 		if t.Failed() {
 			t.Logf("illgw %s stderr:\n%s", strings.Join(args, " "), d.stderr.String())
