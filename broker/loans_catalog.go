@@ -9,6 +9,7 @@ import (
 
 	"github.com/illgw/illgw/broker/ill"
 	"github.com/illgw/illgw/broker/loan"
+	"github.com/illgw/illgw/marc"
 	illgwv1 "github.com/illgw/illgw/proto/illgw/v1"
 )
 
@@ -61,7 +62,7 @@ type holdings struct {
 // errNoTerm is returned for a bib with nothing to search by.
 var errNoTerm = errors.New("broker: the loan names no ISBN, ISSN, LCCN or title to search for")
 
-func (h *holdings) Holdings(ctx context.Context, b loan.Bib) ([]ill.Holding, error) {
+func (h *holdings) Holdings(ctx context.Context, b loan.Bib) ([]ill.Holding, loan.Bib, error) {
 	use, term := 0, ""
 	switch {
 	case b.ISBN != "":
@@ -73,28 +74,56 @@ func (h *holdings) Holdings(ctx context.Context, b loan.Bib) ([]ill.Holding, err
 	case b.Title != "":
 		use, term = useTitle, b.Title
 	default:
-		return nil, errNoTerm
+		return nil, loan.Bib{}, errNoTerm
 	}
 	q := &illgwv1.Query{Root: &illgwv1.QueryNode{Node: &illgwv1.QueryNode_Term{Term: &illgwv1.AttributesPlusTerm{
 		Attributes: []*illgwv1.Attribute{{Type: 1, Value: &illgwv1.Attribute_Numeric{Numeric: int64(use)}}},
 		Term:       term,
 	}}}}
 	var out []ill.Holding
+	var found loan.Bib
+	described := false
 	// The Catalog service takes at most maxDatabases databases a search.
 	for i := 0; i < len(h.dbs); i += maxDatabases {
 		resp, err := h.s.Search(ctx, &illgwv1.SearchRequest{Databases: h.dbs[i:min(i+maxDatabases, len(h.dbs))], Query: q,
 			Start: 1, Count: 1, Session: "illgw-loans", ResultSetName: "rota"})
 		if err != nil {
-			return nil, fmt.Errorf("catalogue search: %w", err)
+			return nil, loan.Bib{}, fmt.Errorf("catalogue search: %w", err)
 		}
 		recs := resp.GetRecords()
 		if len(recs) == 0 {
 			continue
+		}
+		if !described {
+			found, described = describe(recs[0]), true
 		}
 		for _, x := range recs[0].GetHoldings() { // the best match only
 			out = append(out, ill.Holding{Member: x.GetMember(), ItemID: x.GetItemId(), CallNumber: x.GetCallNumber(),
 				Available: x.GetAvailability() == illgwv1.Holding_AVAILABILITY_AVAILABLE})
 		}
 	}
-	return out, nil
+	return out, found, nil
+}
+
+// describe is what a loan records of a catalogue record: title, main entry,
+// date and identifiers (zero when the record does not decode).
+func describe(r *illgwv1.Record) loan.Bib {
+	var rec *marc.Record
+	var err error
+	if r.GetSyntax() == "marcxml" {
+		rec, _, err = marc.DecodeXML(r.GetData())
+	} else {
+		rec, _, err = marc.Decode(r.GetData())
+	}
+	if err != nil || rec == nil {
+		return loan.Bib{}
+	}
+	b := loan.Bib{Title: rec.Title(), Author: rec.MainEntry(), Date: rec.Date(), LCCN: rec.LCCN()}
+	if v := rec.ISBNs(); len(v) > 0 {
+		b.ISBN = v[0]
+	}
+	if v := rec.ISSNs(); len(v) > 0 {
+		b.ISSN = v[0]
+	}
+	return b
 }

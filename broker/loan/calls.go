@@ -173,6 +173,9 @@ func (e *Engine) record(r *Record, key string, res result, now time.Time) ([]Eve
 			r.Loan.Rota[j].ItemID = res.ItemID
 		}
 	}
+	if fx.Kind == ill.LocateLenders && res.Outcome == outcomeOK && res.Found != nil {
+		r.Bib.fillFrom(*res.Found)
+	}
 	if ev, ok := followUp(r, fx, res, now); ok {
 		more, err := e.transition(r, ev, System, now, "")
 		if err != nil {

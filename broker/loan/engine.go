@@ -29,9 +29,11 @@ var (
 )
 
 // Catalog finds the members holding what a loan asks for (the federated
-// catalogue's holdings; issue 8 point 2).
+// catalogue's holdings; issue 8 point 2). It also returns what it knows of
+// the record it matched (title, author, date, identifiers; zero when
+// nothing), so a loan asked for by an identifier alone gains a title.
 type Catalog interface {
-	Holdings(ctx context.Context, bib Bib) ([]ill.Holding, error)
+	Holdings(ctx context.Context, bib Bib) ([]ill.Holding, Bib, error)
 }
 
 // NCIP is the part of a member's NCIP client the engine calls;

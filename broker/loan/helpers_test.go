@@ -184,14 +184,15 @@ func (f *fakeILS) RenewItem(ctx context.Context, r *ncip.RenewItem) (*ncip.Renew
 type catalog struct {
 	mu       sync.Mutex
 	holdings map[string][]ill.Holding
+	found    map[string]Bib // what the catalogue describes, per ISBN
 	searches atomic.Int64
 }
 
-func (c *catalog) Holdings(_ context.Context, b Bib) ([]ill.Holding, error) {
+func (c *catalog) Holdings(_ context.Context, b Bib) ([]ill.Holding, Bib, error) {
 	c.searches.Add(1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]ill.Holding(nil), c.holdings[b.ISBN]...), nil
+	return append([]ill.Holding(nil), c.holdings[b.ISBN]...), c.found[b.ISBN], nil
 }
 
 func (c *catalog) add(isbn string, h ...ill.Holding) {

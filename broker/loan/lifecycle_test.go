@@ -352,3 +352,37 @@ func TestRequestAnswerLost(t *testing.T) {
 		t.Errorf("calls left: %+v", r.Outbox)
 	}
 }
+
+// TestCatalogueFillsBib: a loan asked for by ISBN alone gains the title,
+// author and date of the record the catalogue matched; what the requester
+// gave is never overwritten.
+func TestCatalogueFillsBib(t *testing.T) {
+	c := newConsortium(t)
+	e := c.engine(t, openEmbedded(t, ""), nil)
+	ctx := context.Background()
+	isbn := c.title("8", "SOUTH")
+	c.catalog.mu.Lock()
+	c.catalog.found = map[string]Bib{isbn: {Title: "Computer bible", Author: "Smith, J.", Date: "1977", ISBN: "0839108826", LCCN: "77000348"}}
+	c.catalog.mu.Unlock()
+	r, err := e.Create(ctx, CreateRequest{Requester: "NORTH", Patron: "N0001", Bib: Bib{ISBN: isbn}, Actor: operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Bib.Title != "Computer bible" || r.Bib.Author != "Smith, J." || r.Bib.Date != "1977" || r.Bib.LCCN != "77000348" {
+		t.Errorf("bib after locate: %+v", r.Bib)
+	}
+	if r.Bib.ISBN != isbn {
+		t.Errorf("the requester's ISBN %q was replaced by %q", isbn, r.Bib.ISBN)
+	}
+	got, err := e.Get(ctx, r.Loan.ID)
+	if err != nil || got.Bib.Title != "Computer bible" {
+		t.Fatalf("stored bib: %+v (%v)", got.Bib, err)
+	}
+	r2, err := e.Create(ctx, CreateRequest{Requester: "NORTH", Patron: "N0001", Bib: Bib{Title: "As the patron wrote it", ISBN: isbn}, Actor: operator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Bib.Title != "As the patron wrote it" {
+		t.Errorf("the requester's title was overwritten: %q", r2.Bib.Title)
+	}
+}

@@ -32,6 +32,9 @@ type result struct {
 	RequestID string       `json:",omitempty"`
 	Blocked   bool         `json:",omitempty"`
 	Lenders   []ill.Lender `json:",omitempty"`
+	// Found is the catalogue's description of the record a locate
+	// matched.
+	Found *Bib `json:",omitempty"`
 }
 
 // Registry adapts a member registry to ILS: each member's NCIP client,

@@ -16,7 +16,7 @@ func (e *Engine) locate(ctx context.Context, rec *Record) (result, error) {
 	if e.o.Catalog == nil {
 		return result{Outcome: outcomeOK}, nil
 	}
-	holdings, err := e.o.Catalog.Holdings(ctx, rec.Bib)
+	holdings, found, err := e.o.Catalog.Holdings(ctx, rec.Bib)
 	if err != nil {
 		return result{Outcome: outcomeFailed, Detail: "catalogue search: " + err.Error()}, err
 	}
@@ -28,7 +28,30 @@ func (e *Engine) locate(ctx context.Context, rec *Record) (result, error) {
 	if err != nil {
 		return result{Outcome: outcomeFailed, Detail: "counting active loans: " + err.Error()}, err
 	}
-	return result{Outcome: outcomeOK, Lenders: ill.BuildRota(holdings, rec.Loan.Requester, policies, load)}, nil
+	res := result{Outcome: outcomeOK, Lenders: ill.BuildRota(holdings, rec.Loan.Requester, policies, load)}
+	if found.Title != "" || found.Author != "" || found.ISBN != "" || found.ISSN != "" || found.LCCN != "" {
+		found.Record, found.ItemID = nil, ""
+		res.Found = &found
+	}
+	return res, nil
+}
+
+// fillFrom sets the fields of b that are empty from what the catalogue
+// found, each cut to the loan's text limits; what the requester gave wins.
+func (b *Bib) fillFrom(f Bib) {
+	for _, p := range []struct {
+		dst *string
+		src string
+		max int
+	}{
+		{&b.Title, f.Title, maxTextLen}, {&b.Author, f.Author, maxTextLen}, {&b.Date, f.Date, ill.MaxItemLen},
+		{&b.ISBN, f.ISBN, ill.MaxItemLen}, {&b.ISSN, f.ISSN, ill.MaxItemLen}, {&b.LCCN, f.LCCN, ill.MaxItemLen},
+		{&b.OCLC, f.OCLC, ill.MaxItemLen},
+	} {
+		if *p.dst == "" {
+			*p.dst = truncate(p.src, p.max)
+		}
+	}
 }
 
 // loadCache is the count of active loans per lender, recounted at most

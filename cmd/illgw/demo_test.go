@@ -138,6 +138,11 @@ func TestDemoLoanCreateAndGet(t *testing.T) {
 		got.CurrentSupplier == "NORTH" || got.Events[0].Kind != "created" || got.Events[0].Actor.GetId() != "PARTNER1" {
 		t.Errorf("loan read back: %v", got)
 	}
+	// Asked for by ISBN alone, the loan takes its title from the record the
+	// catalogue matched (sample record 6).
+	if title := got.GetBib().GetTitle(); !strings.HasPrefix(strings.ToLower(title), "reconstruction tomography") {
+		t.Errorf("loan asked by ISBN has title %q, want the catalogue's", title)
+	}
 }
 
 // TestSIGTERMFinishesInFlightRequest holds a gRPC stream open (server
