@@ -160,9 +160,18 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 	if st >= 0 {
 		return st
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d members, %d databases, %d terminals, %d partners, state %s)\n",
-		*path, len(cfg.Members), len(cfg.Databases), len(cfg.Terminals), len(cfg.Partners), cfg.State.Driver)
+	fmt.Fprintf(stdout, "%s: ok (%s, %s, %s, %s, state %s)\n", *path,
+		count(len(cfg.Members), "member"), count(len(cfg.Databases), "database"),
+		count(len(cfg.Terminals), "terminal"), count(len(cfg.Partners), "partner"), cfg.State.Driver)
 	return 0
+}
+
+// count says "1 member", "2 members".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func cmdHashPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
