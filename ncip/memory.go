@@ -139,6 +139,19 @@ func (m *Memory) findUser(service string, id *UserID, auth []AuthenticationInput
 	return u, nil
 }
 
+// findActiveUser is findUser for services that lend or request: a blocked
+// user gets User Blocked (NCIP 2.02 Problem Type scheme); the caller holds m.mu.
+func (m *Memory) findActiveUser(service string, id *UserID, auth []AuthenticationInput) (*MemoryUser, error) {
+	u, err := m.findUser(service, id, auth)
+	if err != nil {
+		return nil, err
+	}
+	if u.Blocked {
+		return nil, NewServiceProblem(service, ProblemUserBlocked, "the user is blocked").WithElement("UserId", u.ID)
+	}
+	return u, nil
+}
+
 func (m *Memory) findItem(service string, id *ItemID) (*MemoryItem, error) {
 	if id == nil {
 		return nil, NewServiceProblem(service, ProblemNeededDataMissing, "ItemId needed").WithElement("ItemId", "")
@@ -242,12 +255,9 @@ func (m *Memory) LookupRequest(_ context.Context, req *LookupRequest) (*LookupRe
 func (m *Memory) RequestItem(_ context.Context, req *RequestItem) (*RequestItemResponse, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	u, err := m.findUser("RequestItem", req.UserID, req.AuthenticationInputs)
+	u, err := m.findActiveUser("RequestItem", req.UserID, req.AuthenticationInputs)
 	if err != nil {
 		return nil, err
-	}
-	if u.Blocked {
-		return nil, NewServiceProblem("RequestItem", ProblemUserBlocked, "the user is blocked").WithElement("UserId", u.ID)
 	}
 	r := &MemoryRequest{UserID: u.ID, Type: req.RequestType.Value, Scope: req.RequestScopeType.Value}
 	if len(req.ItemIDs) > 0 {

@@ -47,12 +47,9 @@ func (m *Memory) AcceptItem(_ context.Context, req *AcceptItem) (*AcceptItemResp
 func (m *Memory) CheckOutItem(_ context.Context, req *CheckOutItem) (*CheckOutItemResponse, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	u, err := m.findUser("CheckOutItem", req.UserID, req.AuthenticationInputs)
+	u, err := m.findActiveUser("CheckOutItem", req.UserID, req.AuthenticationInputs)
 	if err != nil {
 		return nil, err
-	}
-	if u.Blocked {
-		return nil, NewServiceProblem("CheckOutItem", ProblemUserBlocked, "the user is blocked").WithElement("UserId", u.ID)
 	}
 	it, err := m.findItem("CheckOutItem", req.ItemID)
 	if err != nil {
