@@ -230,8 +230,8 @@ func (c *Client) Search(ctx context.Context, databases []string, q Query, opts *
 	if opts.Piggyback > 0 && opts.ElementSet != "" {
 		req.SmallSetElementSetName = opts.ElementSet
 	}
-	var sr *SearchResponse
-	if err := c.do(ctx, req, &sr); err != nil {
+	sr, err := exchange[*SearchResponse](ctx, c, req)
+	if err != nil {
 		return nil, err
 	}
 	if len(sr.Diagnostics) > 0 {
@@ -241,42 +241,20 @@ func (c *Client) Search(ctx context.Context, databases []string, q Query, opts *
 	return sr, nil
 }
 
-// do runs one request and type-checks the response into out.
-func (c *Client) do(ctx context.Context, req PDU, out any) error {
+// exchange runs one request on c and type-checks the response as T, the one
+// response PDU each request expects (Z39.50-2003 §3.2).
+func exchange[T PDU](ctx context.Context, c *Client, req PDU) (T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var zero T
 	resp, err := c.roundTrip(ctx, req)
 	if err != nil {
-		return err
+		return zero, err
 	}
-	switch o := out.(type) {
-	case **SearchResponse:
-		if r, ok := resp.(*SearchResponse); ok {
-			*o = r
-			return nil
-		}
-	case **PresentResponse:
-		if r, ok := resp.(*PresentResponse); ok {
-			*o = r
-			return nil
-		}
-	case **ScanResponse:
-		if r, ok := resp.(*ScanResponse); ok {
-			*o = r
-			return nil
-		}
-	case **SortResponse:
-		if r, ok := resp.(*SortResponse); ok {
-			*o = r
-			return nil
-		}
-	case **DeleteResponse:
-		if r, ok := resp.(*DeleteResponse); ok {
-			*o = r
-			return nil
-		}
+	if r, ok := resp.(T); ok {
+		return r, nil
 	}
-	return fmt.Errorf("%w: %T to %T", ErrBadResponse, resp, req)
+	return zero, fmt.Errorf("%w: %T to %T", ErrBadResponse, resp, req)
 }
 
 // Present retrieves records start..start+count-1 of a result set (Z39.50-2003 §3.2.3.1),
@@ -290,9 +268,8 @@ func (c *Client) Present(ctx context.Context, resultSet string, start, count int
 	}
 	var out []NamePlusRecord
 	for count > 0 {
-		var pr *PresentResponse
-		err := c.do(ctx, &PresentRequest{ResultSetID: resultSet, Start: start, Count: count,
-			ElementSetName: elementSet, PreferredRecordSyntax: syntax}, &pr)
+		pr, err := exchange[*PresentResponse](ctx, c, &PresentRequest{ResultSetID: resultSet, Start: start, Count: count,
+			ElementSetName: elementSet, PreferredRecordSyntax: syntax})
 		if err != nil {
 			return out, err
 		}
@@ -317,10 +294,10 @@ func (c *Client) Present(ctx context.Context, resultSet string, start, count int
 // Scan asks for up to n terms around term in one database's index (Z39.50-2003 §3.2.8.1);
 // position is where the term should appear in the list (1 = first).
 func (c *Client) Scan(ctx context.Context, database string, term AttrTerm, n, position int) (*ScanResponse, error) {
-	var sr *ScanResponse
 	req := &ScanRequest{Databases: []string{database}, AttributeSet: OIDBib1Attributes, Term: term,
 		StepSize: IntPtr(0), NumberOfTerms: n, PreferredPosition: IntPtr(position)}
-	if err := c.do(ctx, req, &sr); err != nil {
+	sr, err := exchange[*ScanResponse](ctx, c, req)
+	if err != nil {
 		return nil, err
 	}
 	if len(sr.Diagnostics) > 0 {
@@ -332,8 +309,8 @@ func (c *Client) Scan(ctx context.Context, database string, term AttrTerm, n, po
 
 // Sort sorts input into output by keys (Z39.50-2003 §3.2.7.1).
 func (c *Client) Sort(ctx context.Context, input, output string, keys []SortKey) (*SortResponse, error) {
-	var sr *SortResponse
-	if err := c.do(ctx, &SortRequest{Inputs: []string{input}, Output: output, Keys: keys}, &sr); err != nil {
+	sr, err := exchange[*SortResponse](ctx, c, &SortRequest{Inputs: []string{input}, Output: output, Keys: keys})
+	if err != nil {
 		return nil, err
 	}
 	if len(sr.Diagnostics) > 0 {
@@ -348,8 +325,8 @@ func (c *Client) Sort(ctx context.Context, input, output string, keys []SortKey)
 
 // Delete deletes named result sets (Z39.50-2003 §3.2.4.1).
 func (c *Client) Delete(ctx context.Context, names ...string) error {
-	var dr *DeleteResponse
-	if err := c.do(ctx, &DeleteRequest{ResultSets: names}, &dr); err != nil {
+	dr, err := exchange[*DeleteResponse](ctx, c, &DeleteRequest{ResultSets: names})
+	if err != nil {
 		return err
 	}
 	if dr.Status != 0 {
