@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -61,13 +60,7 @@ func decodeTwoPass(data []byte, lim Limits) (*Message, error) {
 // exactly as the two-pass decoder did: the same Problem type and detail,
 // a Message or none, the same version and the same decoded body.
 func FuzzDecodeOnePass(f *testing.F) {
-	paths, err := filepath.Glob("testdata/*/*.xml")
-	if err != nil || len(paths) == 0 {
-		f.Fatalf("no seeds: %v", err)
-	}
-	for _, p := range paths {
-		f.Add(readTestdata(f, p[len("testdata/"):]))
-	}
+	addGoldenSeeds(f)
 	f.Add([]byte(`<NCIPMessage version="9"><UpdateUser/><X>` + string(bytes.Repeat([]byte("<a/>"), 70)) + `</X></NCIPMessage>`))
 	f.Add([]byte("<NCIPMessage>\n<LookupUser>\n<UserId></LookupUser></NCIPMessage>"))
 	f.Add([]byte("<NCIPMessage><CheckInItem/></NCIPMessage>\n<"))

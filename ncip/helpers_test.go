@@ -24,6 +24,19 @@ func readTestdata(t testing.TB, name string) []byte {
 	return data
 }
 
+// addGoldenSeeds seeds a fuzz target with every golden message under
+// testdata/*/, failing when there are none.
+func addGoldenSeeds(f *testing.F) {
+	f.Helper()
+	paths, err := filepath.Glob("testdata/*/*.xml")
+	if err != nil || len(paths) == 0 {
+		f.Fatalf("no seeds: %v", err)
+	}
+	for _, p := range paths {
+		f.Add(readTestdata(f, p[len("testdata/"):]))
+	}
+}
+
 func decodeFile(t *testing.T, name string) *Message {
 	t.Helper()
 	m, err := Decode(readTestdata(t, name), Limits{})
