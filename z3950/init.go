@@ -119,6 +119,19 @@ func decodeBits(v ber.Value, what string) (uint32, error) {
 	return n, nil
 }
 
+// decodeVersion reads protocolVersion [3], the inverse of versionBits
+// (Z39.50-2003 §3.2.1.1.3); bits past version-8 are dropped.
+func decodeVersion(v ber.Value) (uint8, error) {
+	n, err := decodeBits(v, "protocolVersion")
+	return uint8(n), err
+}
+
+// decodeOptions reads options [4], the inverse of optionBits (Z39.50-2003 §3.2.1.1.4).
+func decodeOptions(v ber.Value) (Options, error) {
+	n, err := decodeBits(v, "options")
+	return Options(n), err
+}
+
 func encodeImpl(e *ber.Encoder, id, name, version string) {
 	if id != "" {
 		e.String(ber.C(110), id)
@@ -181,14 +194,10 @@ func (p *InitRequest) decode(v ber.Value) error {
 		var err error
 		switch c.Tag() {
 		case ber.C(3):
-			var n uint32
-			n, err = decodeBits(c, "protocolVersion")
-			p.Version = uint8(n)
+			p.Version, err = decodeVersion(c)
 			seen |= 1
 		case ber.C(4):
-			var n uint32
-			n, err = decodeBits(c, "options")
-			p.Options = Options(n)
+			p.Options, err = decodeOptions(c)
 			seen |= 2
 		case ber.C(5):
 			p.PreferredMessageSize, err = getInt(c, "preferredMessageSize")
@@ -264,13 +273,9 @@ func (p *InitResponse) decode(v ber.Value) error {
 		var err error
 		switch c.Tag() {
 		case ber.C(3):
-			var n uint32
-			n, err = decodeBits(c, "protocolVersion")
-			p.Version = uint8(n)
+			p.Version, err = decodeVersion(c)
 		case ber.C(4):
-			var n uint32
-			n, err = decodeBits(c, "options")
-			p.Options = Options(n)
+			p.Options, err = decodeOptions(c)
 		case ber.C(5):
 			p.PreferredMessageSize, err = getInt(c, "preferredMessageSize")
 		case ber.C(6):
