@@ -234,11 +234,17 @@ func (c *Client) Search(ctx context.Context, databases []string, q Query, opts *
 	if err != nil {
 		return nil, err
 	}
-	if len(sr.Diagnostics) > 0 {
-		d := sr.Diagnostics[0]
-		return sr, &d
+	return sr, firstDiagnostic(sr.Diagnostics)
+}
+
+// firstDiagnostic returns the first of a response's non-surrogate diagnostics
+// (Z39.50-2003 §3.2.2.1.5 "Records") as a *Diagnostic error, or nil when there is none.
+func firstDiagnostic(ds []Diagnostic) error {
+	if len(ds) == 0 {
+		return nil
 	}
-	return sr, nil
+	d := ds[0]
+	return &d
 }
 
 // exchange runs one request on c and type-checks the response as T, the one
@@ -273,9 +279,8 @@ func (c *Client) Present(ctx context.Context, resultSet string, start, count int
 		if err != nil {
 			return out, err
 		}
-		if len(pr.Diagnostics) > 0 {
-			d := pr.Diagnostics[0]
-			return out, &d
+		if err := firstDiagnostic(pr.Diagnostics); err != nil {
+			return out, err
 		}
 		n := len(pr.Records)
 		if n == 0 {
@@ -300,11 +305,7 @@ func (c *Client) Scan(ctx context.Context, database string, term AttrTerm, n, po
 	if err != nil {
 		return nil, err
 	}
-	if len(sr.Diagnostics) > 0 {
-		d := sr.Diagnostics[0]
-		return sr, &d
-	}
-	return sr, nil
+	return sr, firstDiagnostic(sr.Diagnostics)
 }
 
 // Sort sorts input into output by keys (Z39.50-2003 §3.2.7.1).
@@ -313,9 +314,8 @@ func (c *Client) Sort(ctx context.Context, input, output string, keys []SortKey)
 	if err != nil {
 		return nil, err
 	}
-	if len(sr.Diagnostics) > 0 {
-		d := sr.Diagnostics[0]
-		return sr, &d
+	if err := firstDiagnostic(sr.Diagnostics); err != nil {
+		return sr, err
 	}
 	if sr.Status == SortFailure {
 		return sr, &Diagnostic{Code: 207}
