@@ -50,28 +50,17 @@ func cmdBackup(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	tmp := *out + ".partial"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	var info state.Info
+	f, finish, err := partialFile(*out, func(tmp string) (err error) {
+		info, err = state.Inspect(tmp) // the copy must pass before it replaces anything
+		return err
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "illgw backup: %v\n", err)
 		return 1
 	}
 	n, online, err := state.Backup(ctx, cfg.State.Path, f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	var info state.Info
-	if err == nil {
-		info, err = state.Inspect(tmp) // the copy must pass before it replaces anything
-	}
-	if err == nil {
-		err = os.Rename(tmp, *out)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err = finish(err); err != nil {
 		fmt.Fprintf(stderr, "illgw backup: %v\n", err)
 		return 1
 	}

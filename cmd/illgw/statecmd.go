@@ -125,6 +125,18 @@ func outputFile(path string, stdout io.Writer) (io.Writer, func(error) error, er
 	if path == "-" {
 		return stdout, func(err error) error { return err }, nil
 	}
+	f, finish, err := partialFile(path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, finish, nil
+}
+
+// partialFile opens path+".partial" for writing. finish, given the write's
+// error, syncs and closes the file, runs check (when not nil) on the closed
+// copy and renames it over path; on any error it removes the copy, so path
+// is either replaced by a complete, checked file or left as it was.
+func partialFile(path string, check func(tmp string) error) (*os.File, func(error) error, error) {
 	tmp := path + ".partial"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -136,6 +148,9 @@ func outputFile(path string, stdout io.Writer) (io.Writer, func(error) error, er
 		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
+		}
+		if err == nil && check != nil {
+			err = check(tmp)
 		}
 		if err == nil {
 			err = os.Rename(tmp, path)
