@@ -58,6 +58,19 @@ func decodeDiagRec(v ber.Value) (Diagnostic, error) {
 	return Diagnostic{}, malformed("DiagRec")
 }
 
+// appendDiagRecs decodes list, a SEQUENCE OF DiagRec (Z39.50-2003 §3.2.2.1.5 "Records"),
+// and appends its diagnostics to ds; it stops at the first malformed entry.
+func appendDiagRecs(ds []Diagnostic, list ber.Value) ([]Diagnostic, error) {
+	for n := list.First(); n.Valid(); n = n.Next() {
+		d, err := decodeDiagRec(n)
+		if err != nil {
+			return ds, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, nil
+}
+
 // decodeDefaultDiag decodes the content of a DefaultDiagFormat (any outer tag).
 func decodeDefaultDiag(v ber.Value) (Diagnostic, error) {
 	var d Diagnostic
@@ -260,14 +273,9 @@ func (r *records) decodeRecords(c ber.Value) (bool, error) {
 		r.Diagnostics = []Diagnostic{d}
 		return true, nil
 	case ber.CC(205):
-		for n := c.First(); n.Valid(); n = n.Next() {
-			d, err := decodeDiagRec(n)
-			if err != nil {
-				return true, err
-			}
-			r.Diagnostics = append(r.Diagnostics, d)
-		}
-		return true, nil
+		var err error
+		r.Diagnostics, err = appendDiagRecs(r.Diagnostics, c)
+		return true, err
 	}
 	return false, nil
 }

@@ -225,13 +225,9 @@ func (p *ScanResponse) decodeEntries(v ber.Value) error {
 		}
 	}
 	if l := v.Child(ber.CC(2)); l.Valid() {
-		for d := l.First(); d.Valid(); d = d.Next() {
-			dg, err := decodeDiagRec(d)
-			if err != nil {
-				return err
-			}
-			p.Diagnostics = append(p.Diagnostics, dg)
-		}
+		var err error
+		p.Diagnostics, err = appendDiagRecs(p.Diagnostics, l)
+		return err
 	}
 	return nil
 }

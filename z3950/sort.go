@@ -205,11 +205,7 @@ func (p *SortResponse) decode(v ber.Value) error {
 		case ber.C(4):
 			p.ResultSetStatus, err = getInt(c, "resultSetStatus")
 		case ber.CC(5):
-			for d := c.First(); d.Valid() && err == nil; d = d.Next() {
-				var dg Diagnostic
-				dg, err = decodeDiagRec(d)
-				p.Diagnostics = append(p.Diagnostics, dg)
-			}
+			p.Diagnostics, err = appendDiagRecs(p.Diagnostics, c)
 		case ber.C(6):
 			var n int
 			n, err = getInt(c, "resultCount")
