@@ -117,15 +117,25 @@ func ldapTLS(l *config.LDAP) (*tls.Config, error) {
 	if l.CAFile == "" {
 		return nil, nil
 	}
-	pem, err := os.ReadFile(l.CAFile)
+	pool, err := certPool("ca_file", l.CAFile)
 	if err != nil {
-		return nil, fmt.Errorf("ca_file: %w", err)
+		return nil, err
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// certPool reads the PEM certificates in file into a pool; errors name the
+// setting (what) the file came from.
+func certPool(what, file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("ca_file: no PEM certificate in %s", l.CAFile)
+		return nil, fmt.Errorf("%s: no PEM certificate in %s", what, file)
 	}
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+	return pool, nil
 }
 
 // circulationOptions adds the terminals, the registry and each member's
@@ -213,13 +223,9 @@ func brokerClientTLS(ca, cert, key string) (*tls.Config, error) {
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if ca != "" {
-		pem, err := os.ReadFile(ca)
+		pool, err := certPool("-broker-ca", ca)
 		if err != nil {
-			return nil, fmt.Errorf("-broker-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("-broker-ca: no PEM certificate in %s", ca)
+			return nil, err
 		}
 		tc.RootCAs = pool
 	}

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -393,13 +391,9 @@ func serverTLS(name string, t config.TLSListener, certs *certSet) (*tls.Config, 
 	}
 	tc := &tls.Config{GetCertificate: certs.add(name, cert).get, MinVersion: tls.VersionTLS12}
 	if t.ClientCA != "" {
-		pem, err := os.ReadFile(t.ClientCA)
+		pool, err := certPool("client_ca", t.ClientCA)
 		if err != nil {
-			return nil, fmt.Errorf("client_ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("client_ca: no PEM certificate in %s", t.ClientCA)
+			return nil, err
 		}
 		tc.ClientCAs = pool
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
