@@ -127,7 +127,7 @@ func TestProductionConfig(t *testing.T) {
 	writeCert(t, filepath.Join(dir, "tls"))
 
 	out, err := exec.Command(bin, "check-config", "-config", cfg).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ok (2 members, 1 databases, 1 terminals, 1 partners, state redis)") {
+	if err != nil || !strings.Contains(string(out), "ok (2 members, 1 database, 1 terminal, 1 partner, state redis)") {
 		t.Fatalf("check-config of the production example: %v\n%s", err, out)
 	}
 	os.Remove(filepath.Join(dir, "secrets", "partner1-ncip"))

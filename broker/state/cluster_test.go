@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -22,12 +23,14 @@ import (
 func redisCluster(t *testing.T, n int) []string {
 	t.Helper()
 	bin := testenv.Require(t, "redis-server", "redis-server")
-	var addrs []string
+	var addrs, logs, buses []string
 	for i := range n {
 		dir := t.TempDir()
-		port := testenv.FreePort(t)
+		// The cluster bus port is given too: Redis's default, port+10000,
+		// is a port nobody checked was free.
+		port, bus := testenv.FreePort(t), testenv.FreePort(t)
 		cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
-			"--save", "", "--appendonly", "no", "--cluster-enabled", "yes",
+			"--save", "", "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus),
 			"--cluster-config-file", "nodes.conf", "--logfile", filepath.Join(dir, "redis.log"))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
@@ -38,6 +41,8 @@ func redisCluster(t *testing.T, n int) []string {
 			cmd.Wait()
 		})
 		addrs = append(addrs, "127.0.0.1:"+strconv.Itoa(port))
+		logs = append(logs, filepath.Join(dir, "redis.log"))
+		buses = append(buses, strconv.Itoa(bus))
 	}
 	ctx := context.Background()
 	clients := make([]*redis.Client, n)
@@ -47,7 +52,8 @@ func redisCluster(t *testing.T, n int) []string {
 		deadline := time.Now().Add(10 * time.Second)
 		for clients[i].Ping(ctx).Err() != nil {
 			if time.Now().After(deadline) {
-				t.Fatalf("node %s did not answer", a)
+				log, _ := os.ReadFile(logs[i])
+				t.Fatalf("node %s did not answer; its log:\n%s", a, log)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -56,9 +62,10 @@ func redisCluster(t *testing.T, n int) []string {
 			t.Fatal(err)
 		}
 	}
-	for _, a := range addrs[1:] {
+	for i, a := range addrs[1:] {
 		host, port, _ := strings.Cut(a, ":")
-		if err := clients[0].ClusterMeet(ctx, host, port).Err(); err != nil {
+		// CLUSTER MEET ip port cluster-bus-port: the bus is not port+10000.
+		if err := clients[0].Do(ctx, "CLUSTER", "MEET", host, port, buses[i+1]).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
