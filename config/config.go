@@ -97,6 +97,10 @@ type Search struct {
 	CacheTTL            time.Duration `yaml:"cache_ttl" config:"zero-off"` // default 30s; 0 turns the cache off
 	MaxRecordsPerMember int           `yaml:"max_records_per_member"`      // default 100
 	ResultSetTTL        time.Duration `yaml:"result_set_ttl"`              // SRU result sets; default 10m
+	// MARC8 serves MARC records in MARC-8 to Z39.50 clients that do not
+	// negotiate UTF-8 (older cataloguing clients); false (the default)
+	// serves UTF-8 to every client.
+	MARC8 bool `yaml:"marc8_for_old_clients"`
 }
 
 // Member is one member library (or an external catalogue-only target).

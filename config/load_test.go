@@ -94,11 +94,11 @@ func TestLoadExample(t *testing.T) {
 	if !sameConfig(c, again) {
 		t.Errorf("round trip changed the configuration")
 	}
-	if l := c.Line("members[0].catalog.timeout"); l != 76 {
-		t.Errorf("Line(members[0].catalog.timeout) = %d, want 76", l)
+	if l := c.Line("members[0].catalog.timeout"); l != 77 {
+		t.Errorf("Line(members[0].catalog.timeout) = %d, want 77", l)
 	}
-	if l := c.Line("members[0].catalog.password"); l != 78 {
-		t.Errorf("Line(members[0].catalog.password) = %d, want 78 (the password_env key)", l)
+	if l := c.Line("members[0].catalog.password"); l != 79 {
+		t.Errorf("Line(members[0].catalog.password) = %d, want 79 (the password_env key)", l)
 	}
 	ldap := c.Members[1].Patrons.LDAP
 	if want := (LDAPAttempts{Max: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}); ldap.Attempts != want || ldap.Attempts.Limit() != 5 {

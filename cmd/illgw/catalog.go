@@ -70,6 +70,7 @@ func (g *gateway) serveZ3950(ln net.Listener, cc grpc.ClientConnInterface) {
 		Backend:     &adapter.Backend{Client: illgwv1.NewCatalogClient(cc)},
 		HTTPHandler: sruServer(g.cfg, cc, g, "/"),
 		MapCQL:      cql.Default().MapCQL,
+		MARC8:       g.cfg.Search.MARC8,
 		Logger:      g.log,
 	}
 	g.z3950 = srv
