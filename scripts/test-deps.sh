@@ -2,15 +2,22 @@
 # Installs the Debian packages the tests run against, when they are missing and
 # this is root on a machine with apt. Otherwise it names what is missing; the
 # tests that need it then skip (or fail, under ILLGW_REQUIRE_SERVERS=1).
-# Arguments, if any, replace the default list: binary:package pairs.
+# Arguments, if any, replace the default list: binary:package pairs (an
+# absolute path instead of a binary names a file the package installs).
+# protoc and libmarc-charset-perl serve the tests that check generated code
+# is reproducible (proto/, marc/).
 set -u
 pairs=("$@")
 [ ${#pairs[@]} -gt 0 ] || pairs=(redis-server:redis-server slapd:slapd ldapsearch:ldap-utils
-  yaz-ztest:yaz zebrasrv:idzebra-2.0 xmllint:libxml2-utils systemd-analyze:systemd)
+  yaz-ztest:yaz zebrasrv:idzebra-2.0 xmllint:libxml2-utils systemd-analyze:systemd
+  protoc:protobuf-compiler curl:curl /usr/share/perl5/MARC/Charset/Table.pm:libmarc-charset-perl)
 need=()
 for p in "${pairs[@]}"; do
   bin=${p%%:*} pkg=${p#*:}
-  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need+=("$pkg")
+  case $bin in
+    /*) [ -e "$bin" ] || need+=("$pkg") ;;   # a file the package installs
+    *) command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || need+=("$pkg") ;;
+  esac
 done
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
