@@ -110,20 +110,10 @@ func (m *Memory) reqID(id string) *RequestID { return &RequestID{AgencyID: SV(m.
 // findUser resolves a UserId or barcode-and-PIN AuthenticationInputs, and
 // checks a PIN sent beside a UserId (as FOLIO clients do); the caller holds m.mu.
 func (m *Memory) findUser(service string, id *UserID, auth []AuthenticationInput) (*MemoryUser, error) {
-	var barcode, pin string
+	barcode, pin, hasPIN := Credentials(id, auth)
 	if id != nil {
-		barcode = id.Value
 		if _, ok := m.users[barcode]; !ok {
 			return nil, NewServiceProblem(service, ProblemUnknownUser, "no such user").WithElement("UserIdentifierValue", id.Value)
-		}
-	}
-	hasPIN := false
-	for _, a := range auth {
-		switch {
-		case Match(a.Type.Value, "PIN"), Match(a.Type.Value, "Password"):
-			pin, hasPIN = a.Data, true
-		case id == nil: // Barcode Id, User Id, username
-			barcode = a.Data
 		}
 	}
 	if barcode == "" {

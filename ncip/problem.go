@@ -90,6 +90,11 @@ func Canonical(value string) (string, bool) {
 	return "", false
 }
 
+// Fold is the form in which Match compares scheme values: lower case,
+// letters and digits only ("Barcode Id", "barcodeId" and "BARCODE-ID" all
+// fold to "barcodeid"). Partners spell scheme values freely.
+func Fold(s string) string { return squash(s) }
+
 func squash(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {

@@ -81,19 +81,7 @@ func (r responder) echoItem(asked *ncip.ItemID, id string) *ncip.ItemID {
 // findUser resolves a UserId, or AuthenticationInputs with a barcode and a
 // PIN; a PIN given is checked either way (NCIP 2.02 Part 1 "Lookup User").
 func (r responder) findUser(service string, id *ncip.UserID, auth []ncip.AuthenticationInput) (sipmem.Patron, error) {
-	var barcode, pin string
-	hasPIN := false
-	if id != nil {
-		barcode = id.Value
-	}
-	for _, a := range auth {
-		switch {
-		case ncip.Match(a.Type.Value, "PIN"), ncip.Match(a.Type.Value, "Password"):
-			pin, hasPIN = a.Data, true
-		case id == nil:
-			barcode = a.Data
-		}
-	}
+	barcode, pin, hasPIN := ncip.Credentials(id, auth)
 	if barcode == "" {
 		return sipmem.Patron{}, ncip.NewServiceProblem(service, ncip.ProblemNeededDataMissing, "UserId or AuthenticationInput needed").WithElement("UserId", "")
 	}

@@ -3,7 +3,6 @@ package adapter
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -140,37 +139,6 @@ func actor(agency string, s Sender) *illgwv1.Actor {
 	return &illgwv1.Actor{Kind: illgwv1.Actor_KIND_MEMBER, Id: s.Member, Member: s.Member}
 }
 
-// credentials reads a user's barcode and PIN from a UserId or from
-// AuthenticationInput elements (NCIP 2.02 Part 1 §"Authentication Input"):
-// the input types "Barcode Id", "User Id" (any spelling) and "PIN",
-// "Password".
-func credentials(id *ncip.UserID, in []ncip.AuthenticationInput) (barcode, pin string) {
-	if id != nil {
-		barcode = strings.TrimSpace(id.Value)
-	}
-	for _, ai := range in {
-		switch t := squash(ai.Type.Value); {
-		case t == "pin" || t == "password" || strings.HasSuffix(t, "pin"):
-			pin = ai.Data
-		case strings.Contains(t, "barcode") || strings.Contains(t, "userid") || t == "username":
-			if barcode == "" {
-				barcode = strings.TrimSpace(ai.Data)
-			}
-		}
-	}
-	return barcode, pin
-}
-
-func squash(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // userIDOf echoes the UserId asked about, or builds one for a barcode that
 // came in AuthenticationInput.
 func userIDOf(id *ncip.UserID, member, barcode string) *ncip.UserID {
@@ -187,9 +155,8 @@ func wants(types []ncip.SchemeValue, name string) bool {
 	if len(types) == 0 {
 		return true
 	}
-	want := squash(name)
 	for _, t := range types {
-		if squash(t.Value) == want {
+		if ncip.Match(t.Value, name) {
 			return true
 		}
 	}

@@ -352,9 +352,9 @@ func TestCredentials(t *testing.T) {
 		{&ncip.UserID{Value: "N6"}, []ncip.AuthenticationInput{{Type: ncip.SV("Barcode Id"), Data: "other"}}, "N6", ""},
 		{nil, []ncip.AuthenticationInput{{Type: ncip.SV("Fingerprint"), Data: "x"}}, "", ""},
 	} {
-		b, p := credentials(c.id, c.in)
+		b, p, _ := ncip.Credentials(c.id, c.in)
 		if b != c.barcode || p != c.pn {
-			t.Errorf("credentials(%v, %v) = %q, %q; want %q, %q", c.id, c.in, b, p, c.barcode, c.pn)
+			t.Errorf("Credentials(%v, %v) = %q, %q; want %q, %q", c.id, c.in, b, p, c.barcode, c.pn)
 		}
 	}
 }

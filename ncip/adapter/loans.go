@@ -121,7 +121,7 @@ func bibOf(req *ncip.RequestItem) *illgwv1.Bib {
 	b := &illgwv1.Bib{}
 	for _, bid := range req.BibliographicIDs {
 		if it := bid.ItemID; it != nil {
-			switch code := squash(it.Code.Value); {
+			switch code := ncip.Fold(it.Code.Value); {
 			case code == "isbn" || code == "":
 				if b.Isbn == "" {
 					b.Isbn = strings.TrimSpace(it.Identifier)
@@ -133,7 +133,7 @@ func bibOf(req *ncip.RequestItem) *illgwv1.Bib {
 			}
 		}
 		if rec := bid.RecordID; rec != nil {
-			code := squash(rec.Code.Value + rec.AgencyID.Value)
+			code := ncip.Fold(rec.Code.Value + rec.AgencyID.Value)
 			if strings.Contains(code, "oclc") {
 				b.OclcNumber = strings.TrimSpace(rec.Identifier)
 			} else if strings.Contains(code, "lccn") {
@@ -147,7 +147,7 @@ func bibOf(req *ncip.RequestItem) *illgwv1.Bib {
 	if f := req.ItemOptionalFields; f != nil && f.BibliographicDescription != nil {
 		d := f.BibliographicDescription
 		b.Title, b.Author, b.PublicationDate = d.Title, d.Author, d.PublicationDate
-		if d.BibliographicItemID != nil && b.Isbn == "" && squash(d.BibliographicItemID.Code.Value) == "isbn" {
+		if d.BibliographicItemID != nil && b.Isbn == "" && ncip.Fold(d.BibliographicItemID.Code.Value) == "isbn" {
 			b.Isbn = d.BibliographicItemID.Identifier
 		}
 	}
@@ -168,7 +168,7 @@ func (a *Adapter) RequestItem(ctx context.Context, req *ncip.RequestItem) (*ncip
 	if err != nil {
 		return nil, err
 	}
-	barcode, pin := credentials(req.UserID, req.AuthenticationInputs)
+	barcode, pin, _ := ncip.Credentials(req.UserID, req.AuthenticationInputs)
 	if barcode == "" {
 		return nil, ncip.NewProblem(ncip.ProblemNeededDataMissing, "a UserId or a barcode AuthenticationInput is required").WithElement("UserId", "")
 	}
@@ -259,7 +259,7 @@ func (a *Adapter) CancelRequestItem(ctx context.Context, req *ncip.CancelRequest
 		IdempotencyKey: key("CancelRequestItem", loan.GetId())}); err != nil {
 		return nil, err
 	}
-	barcode, _ := credentials(req.UserID, req.AuthenticationInputs)
+	barcode, _, _ := ncip.Credentials(req.UserID, req.AuthenticationInputs)
 	if barcode == "" {
 		barcode = loan.GetPatronId()
 	}
@@ -310,7 +310,7 @@ func (a *Adapter) RenewItem(ctx context.Context, req *ncip.RenewItem) (*ncip.Ren
 	}
 	iid := *req.ItemID
 	out := &ncip.RenewItemResponse{ItemID: &iid}
-	if barcode, _ := credentials(req.UserID, req.AuthenticationInputs); barcode != "" {
+	if barcode, _, _ := ncip.Credentials(req.UserID, req.AuthenticationInputs); barcode != "" {
 		out.UserID = userIDOf(req.UserID, after.GetRequester(), barcode)
 	}
 	if after.GetDueDate() != nil {

@@ -17,7 +17,7 @@ func (a *Adapter) LookupUser(ctx context.Context, req *ncip.LookupUser) (*ncip.L
 	if err != nil {
 		return nil, err
 	}
-	barcode, pin := credentials(req.UserID, req.AuthenticationInputs)
+	barcode, pin, _ := ncip.Credentials(req.UserID, req.AuthenticationInputs)
 	if barcode == "" {
 		return nil, ncip.NewProblem(ncip.ProblemNeededDataMissing, "a UserId or a barcode AuthenticationInput is required").
 			WithElement("AuthenticationInput", "")
