@@ -285,12 +285,3 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Errorf("message %q", err.Error())
 	}
 }
-
-func TestLenderTimeoutFor(t *testing.T) {
-	c := Default()
-	for level, want := range map[string]time.Duration{"": 72 * time.Hour, "normal": 72 * time.Hour, "Rush": 24 * time.Hour, "EXPRESS": 2 * time.Hour, "bogus": 72 * time.Hour} {
-		if got := c.LenderTimeoutFor(level); got != want {
-			t.Errorf("LenderTimeoutFor(%q) = %v, want %v", level, got, want)
-		}
-	}
-}

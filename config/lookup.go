@@ -3,7 +3,6 @@ package config
 import (
 	"net/netip"
 	"strings"
-	"time"
 )
 
 // Member returns the member with the given code.
@@ -40,19 +39,6 @@ func (c *Config) Database(name string) ([]string, bool) {
 	return nil, false
 }
 
-// LenderTimeoutFor is how long a lender has to answer a request of the
-// given service level (normal, rush or express, any case); an unknown or
-// empty level is normal.
-func (c *Config) LenderTimeoutFor(level string) time.Duration {
-	switch strings.ToLower(level) {
-	case "rush":
-		return c.Loans.LenderTimeout.Rush
-	case "express":
-		return c.Loans.LenderTimeout.Express
-	}
-	return c.Loans.LenderTimeout.Normal
-}
-
 // Lends reports whether the member lends to others; unset means it does
 // when it has an NCIP responder.
 func (m *Member) Lends() bool {
@@ -81,19 +67,4 @@ func (t *Terminal) Prefixes() []netip.Prefix {
 		}
 	}
 	return out
-}
-
-// Allows reports whether a terminal may connect from addr: true when
-// allowed_cidrs is empty or one of its prefixes holds addr.
-func (t *Terminal) Allows(addr netip.Addr) bool {
-	if len(t.AllowedCIDRs) == 0 {
-		return true
-	}
-	addr = addr.Unmap()
-	for _, p := range t.Prefixes() {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
 }

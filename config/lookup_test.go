@@ -3,6 +3,7 @@ package config
 import (
 	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -48,11 +49,18 @@ terminals:
 		"10.1.200.3": true, "10.2.0.1": false, "192.0.2.7": true, "192.0.2.8": false,
 		"::ffff:10.1.0.1": true, "2001:db8::1": true, "2001:db9::1": false,
 	} {
-		if got := term.Allows(netip.MustParseAddr(addr)); got != want {
+		if got := allows(term, netip.MustParseAddr(addr)); got != want {
 			t.Errorf("Allows(%s) = %v, want %v", addr, got, want)
 		}
 	}
-	if got := (&Terminal{}).Allows(netip.MustParseAddr("203.0.113.9")); !got {
+	if got := allows(&Terminal{}, netip.MustParseAddr("203.0.113.9")); !got {
 		t.Error("a terminal without allowed_cidrs refused an address")
 	}
+}
+
+// allows is the check the broker makes with a terminal's Prefixes: any
+// address when there are none, else one a prefix holds.
+func allows(t *Terminal, addr netip.Addr) bool {
+	ps := t.Prefixes()
+	return len(ps) == 0 || slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Contains(addr.Unmap()) })
 }

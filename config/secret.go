@@ -111,12 +111,6 @@ func HashPassword(pw []byte) (string, error) {
 	return string(h), nil
 }
 
-// CheckPassword reports whether pw matches a bcrypt hash made by
-// HashPassword. It takes as long for a wrong password as for a right one.
-func CheckPassword(hash string, pw []byte) bool {
-	return bcrypt.CompareHashAndPassword([]byte(hash), pw) == nil
-}
-
 // ReadPassword reads a password for `illgw hash-password`: the first line
 // of r without its line ending, at most 72 bytes.
 func ReadPassword(r io.Reader) ([]byte, error) {
