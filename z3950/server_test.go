@@ -1,13 +1,10 @@
 package z3950_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -62,21 +59,8 @@ func startServer(t testing.TB, srv *z3950.Server) string {
 func yazClient(t *testing.T, addr string, cmds ...string) string {
 	t.Helper()
 	bin := testenv.Require(t, "yaz-client", "yaz")
-	file := filepath.Join(t.TempDir(), "cmds")
 	script := "open tcp:" + addr + "/Default\n" + strings.Join(cmds, "\n") + "\nclose\nquit\n"
-	if err := os.WriteFile(file, []byte(script), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-f", file)
-	cmd.Stdin = bytes.NewReader(nil)
-	cmd.Dir = t.TempDir()
-	out, err := cmd.CombinedOutput()
-	if err != nil && ctx.Err() != nil {
-		t.Fatalf("yaz-client timed out: %s", out)
-	}
-	return string(out)
+	return testenv.RunClient(t, bin, script, "-f")
 }
 
 func hits(out string) []string {

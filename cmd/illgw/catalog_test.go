@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/illgw/illgw/internal/testenv"
 )
@@ -27,7 +22,7 @@ func TestDemoCatalogWithYAZClients(t *testing.T) {
 	script := "open tcp:" + z + "/consortium\nfind @attr 1=4 computer\n" +
 		"base NORTH\nfind @attr 1=4 computer\nbase SOUTH\nfind @attr 1=4 computer\nbase EAST\nfind @attr 1=4 computer\n" +
 		"base consortium\nfind @attr 1=7 0839108826\nformat opac\nshow 1\nclose\nquit\n"
-	out := runClient(t, yaz, script, "-f")
+	out := testenv.RunClient(t, yaz, script, "-f")
 	hits := regexp.MustCompile(`Number of hits: (\d+)`).FindAllStringSubmatch(out, -1)
 	if len(hits) != 5 {
 		t.Fatalf("yaz-client: %d searches answered:\n%s", len(hits), out)
@@ -44,7 +39,7 @@ func TestDemoCatalogWithYAZClients(t *testing.T) {
 	}
 
 	zoomsh := testenv.Require(t, "zoomsh", "yaz")
-	zo := runClient(t, zoomsh, "", "connect tcp:"+z+"/consortium", "search @attr 1=4 computer", "quit")
+	zo := testenv.RunClient(t, zoomsh, "", "connect tcp:"+z+"/consortium", "search @attr 1=4 computer", "quit")
 	if !strings.Contains(zo, ": "+hits[0][1]+" hits") {
 		t.Fatalf("zoomsh: want %s hits:\n%s", hits[0][1], zo)
 	}
@@ -61,27 +56,4 @@ func TestDemoCatalogWithYAZClients(t *testing.T) {
 			t.Fatalf("xmllint %s: %v\n%s", u, err, out)
 		}
 	}
-}
-
-// runClient runs a YAZ client; with script it writes the commands to a
-// file given after the arguments.
-func runClient(t *testing.T, bin, script string, args ...string) string {
-	t.Helper()
-	if script != "" {
-		f := filepath.Join(t.TempDir(), "cmds")
-		if err := os.WriteFile(f, []byte(script), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, f)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = bytes.NewReader(nil)
-	cmd.Dir = t.TempDir()
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatalf("%s timed out: %v\n%s", bin, err, out)
-	}
-	return string(out)
 }

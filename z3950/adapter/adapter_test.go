@@ -1,12 +1,10 @@
 package adapter_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -251,37 +249,14 @@ func xmllint(t *testing.T, doc string) {
 func TestRealClients(t *testing.T) {
 	g := startGateway(t, 5*time.Second)
 	yaz := testenv.Require(t, "yaz-client", "yaz")
-	out := run(t, yaz, "open tcp:"+g.addr+"/consortium\nfind @attr 1=4 computer\nshow 1\nfind @attr 1=7 0839108826\nclose\nquit\n", "-f")
+	out := testenv.RunClient(t, yaz, "open tcp:"+g.addr+"/consortium\nfind @attr 1=4 computer\nshow 1\nfind @attr 1=7 0839108826\nclose\nquit\n", "-f")
 	hits := regexp.MustCompile(`Number of hits: (\d+)`).FindAllStringSubmatch(out, -1)
 	if len(hits) != 2 || hits[1][1] != "1" || hits[0][1] == "0" {
 		t.Fatalf("yaz-client:\n%s", out)
 	}
 	zoomsh := testenv.Require(t, "zoomsh", "yaz")
-	zo := run(t, zoomsh, "", "connect tcp:"+g.addr+"/consortium", "search @attr 1=7 0839108826", "show 0 1", "quit")
+	zo := testenv.RunClient(t, zoomsh, "", "connect tcp:"+g.addr+"/consortium", "search @attr 1=7 0839108826", "show 0 1", "quit")
 	if !strings.Contains(zo, ": 1 hits") || !strings.Contains(zo, "0839108826") {
 		t.Fatalf("zoomsh:\n%s", zo)
 	}
-}
-
-// run runs a YAZ client; with script it writes the commands to a file
-// given after flag.
-func run(t *testing.T, bin, script string, args ...string) string {
-	t.Helper()
-	if script != "" {
-		f := filepath.Join(t.TempDir(), "cmds")
-		if err := os.WriteFile(f, []byte(script), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, f)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = bytes.NewReader(nil)
-	cmd.Dir = t.TempDir()
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatalf("%s timed out: %v\n%s", bin, err, out)
-	}
-	return string(out)
 }
